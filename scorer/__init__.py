@@ -1,0 +1,1 @@
+"""mira scorer."""
