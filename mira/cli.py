@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -69,10 +69,11 @@ class Context:
         try:
             return load_settings(self.config, merged)
         except SettingsError as exc:
-            fail(str(exc))
+            return fail(str(exc))
 
 
-def fail(message: str, code: int = 2) -> Any:
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one clear error line and exit (2 = bad usage or settings)."""
     click.echo(f"mira: error: {message}", err=True)
     sys.exit(code)
 

@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-DOCUMENT_VERSION = 1
-RUBRIC_VERSION = 1
-GROUPING_VERSION = 1
-MANIFEST_VERSION = 1
+DOCUMENT_VERSION: Literal[1] = 1
+RUBRIC_VERSION: Literal[1] = 1
+GROUPING_VERSION: Literal[1] = 1
+MANIFEST_VERSION: Literal[1] = 1
 
 SCORE_MIN = 0
 SCORE_MAX = 5

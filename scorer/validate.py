@@ -29,9 +29,11 @@ def parse_document(raw: bytes, max_bytes: int) -> Document | Invalid:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return Invalid(DeadLetterReason.INVALID_JSON, f"line {exc.lineno} col {exc.colno}: {exc.msg}")
+        where = f"line {exc.lineno} col {exc.colno}"
+        return Invalid(DeadLetterReason.INVALID_JSON, f"{where}: {exc.msg}")
     if not isinstance(data, dict):
-        return Invalid(DeadLetterReason.INVALID_JSON, f"top level is {type(data).__name__}, not object")
+        kind = type(data).__name__
+        return Invalid(DeadLetterReason.INVALID_JSON, f"top level is {kind}, not an object")
     try:
         return Document.model_validate(data)
     except ValidationError as exc:
