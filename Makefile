@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup venv apt demo test lint typecheck unit integration clean
+.PHONY: help setup venv apt jars triton-env demo test lint typecheck unit integration clean
 
 help:
 	@echo "make demo   - run the main job end to end on the embedded default (no servers)"
@@ -35,7 +35,20 @@ $(APT_STAMP): deploy/local/apt-packages.txt
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi
 	touch $@
 
-setup: venv apt
+setup: venv apt jars triton-env
+
+# Kafka broker jars from Maven Central into ~/.cache/mira/kafka/<version>/libs (KAFKA_HOME wins)
+jars: venv
+	$(BIN)/python -c "from mira.services.kafka import resolve_jars; print(resolve_jars())"
+
+# tritonserver (nvidia-pytriton wheel) in its OWN venv: numpy<2 there, python3.11 = the stub's
+TRITON_ENV := .cache/triton-env
+TRITON_STAMP := $(TRITON_ENV)/.mira-installed
+triton-env: $(TRITON_STAMP)
+$(TRITON_STAMP):
+	test -x $(TRITON_ENV)/bin/python || $$(command -v python3.11 || echo python3.11) -m venv $(TRITON_ENV)
+	$(TRITON_ENV)/bin/pip install -q nvidia-pytriton==0.7.0 'numpy<2' onnxruntime tokenizers
+	touch $@
 
 lint: venv
 	$(BIN)/ruff check .

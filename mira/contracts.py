@@ -250,6 +250,82 @@ class RepositoryManifest(_Strict):
         return self.thresholds.get(source, self.default_threshold)
 
 
+# --------------------------------------------------------------------------- students
+
+
+class AnchorMetrics(_Strict):
+    """Held-out agreement of one student output with the teacher (distillation report)."""
+
+    spearman: float
+    mae: float
+    baseline_mae: float = Field(description="MAE of predicting the training mean")
+    baseline_spearman: float = Field(default=0.0, description="constant predictor: 0 by definition")
+    weight: float = Field(description="aggregation weight derived from spearman")
+    n: int = Field(description="held-out documents with a teacher score for this anchor")
+
+
+class StudentCard(_Strict):
+    """``run/students/<group>/student.json``: how a student was trained and how well it agrees."""
+
+    schema_version: Literal[1] = 1
+    group: NonEmpty
+    anchors: Annotated[list[str], Field(min_length=1)]
+    weights: list[float]
+    weights_rule: str
+    rubric_version: NonEmpty
+    teacher: str
+    backbone: NonEmpty
+    max_length: int
+    max_chars: int
+    trainable_layers: int
+    seed: int
+    n_train: int
+    n_heldout: int
+    epochs: int
+    best_epoch: int
+    train_seconds: float
+    metrics: dict[str, AnchorMetrics]
+    skipped_lines: list[str] = Field(default_factory=list, description="file:line: why")
+
+
+# --------------------------------------------------------------------------- corpus
+
+CorpusSkipReason = Literal[
+    "binary", "bad_utf8", "bad_format", "empty", "too_small", "too_large", "duplicate",
+    "unreadable",
+]
+
+
+class CorpusSourceReport(_Strict):
+    """What ``mira corpus build`` found and took for one source."""
+
+    source: NonEmpty
+    kind: NonEmpty
+    status: Literal["ok", "missing", "empty"]
+    package: str | None = Field(default=None, description="Debian package that provides it")
+    roots: list[str] = Field(default_factory=list, description="directories/files scanned")
+    candidates: int = 0
+    docs: int = 0
+    bytes: int = 0
+    approx_tokens: int = 0
+    truncated: int = 0
+    skipped: dict[CorpusSkipReason, int] = Field(default_factory=dict)
+
+
+class CorpusReport(_Strict):
+    """``mira corpus build --report FILE``: the build summary (no timestamps: reproducible)."""
+
+    schema_version: Literal[1] = 1
+    seed: int
+    max_docs: int | None
+    per_source_cap: int | None
+    docs: int
+    sources_ok: int
+    missing: list[str] = Field(default_factory=list, description="sources absent on this machine")
+    skipped: dict[CorpusSkipReason, int] = Field(default_factory=dict)
+    sources: list[CorpusSourceReport]
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     "document": Document,
     "scored-document": ScoredDocument,
@@ -260,6 +336,8 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "proposal-answer": ProposalAnswer,
     "score-answer": ScoreAnswer,
     "annotation": Annotation,
+    "corpus-report": CorpusReport,
+    "student-card": StudentCard,
 }
 
 

@@ -94,11 +94,62 @@ class ScorerSettings(_Section):
     tokenizer_workers: int = Field(default=1, ge=1)
     metrics_port: int = Field(default=9400, ge=0, le=65535)
     drain_timeout_s: float = Field(default=20.0, gt=0)
+    max_pending: int = Field(default=4096, ge=1, description="pause input above this many")
+    commit_interval_ms: int = Field(default=200, ge=1)
+    reload_interval_s: float = Field(default=5.0, gt=0)
+    transactional_id: str | None = Field(
+        default=None, description="exactly-once producer id (default: <group_id>-<hostname>)"
+    )
+    instance_id: str | None = Field(
+        default=None, description="static group membership id (e.g. the StatefulSet pod name)"
+    )
+    session_timeout_ms: int = Field(default=45_000, ge=1000)
 
 
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = False
+
+
+class DistillSettings(_Section):
+    """Student training (``mira distill``)."""
+
+    heldout: float = Field(default=0.2, gt=0, lt=1)
+    seed: int = 0
+    max_length: int = Field(default=128, ge=8, le=512)
+    max_chars: int = Field(default=2048, ge=64)
+    trainable_layers: int = Field(default=0, ge=0, le=6)
+    max_epochs: int = Field(default=40, ge=1)
+    patience: int = Field(default=6, ge=1)
+    batch_size: int = Field(default=16, ge=1)
+    lr: float = Field(default=1e-2, gt=0)
+    device: str = "auto"
+
+
+class ExportSettings(_Section):
+    """Model repository export and threshold calibration (``mira export``)."""
+
+    budget: float = Field(default=0.5, gt=0, le=1)
+    flavour: Literal["python", "onnxruntime"] = "python"
+    calibration_docs: int = Field(default=2000, ge=1)
+    seed: int = 0
+    max_batch_size: int = Field(default=128, ge=1)
+    instances: int = Field(default=1, ge=1)
+    execution_env: str | None = None
+    parity_tol: float = Field(default=1e-4, gt=0)
+
+
+class CorpusSettings(_Section):
+    """Corpus builder (``mira corpus build``)."""
+
+    seed: int = 0
+    max_docs: int | None = Field(default=None, ge=1)
+    per_source_cap: int | None = Field(default=None, ge=1)
+    max_doc_bytes: int = Field(default=32 * 1024, ge=64)
+    min_doc_bytes: int = Field(default=200, ge=0)
+    oversize: Literal["cut", "skip"] = "cut"
+    max_file_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    require_sources: int = Field(default=0, ge=0)
 
 
 class MiraSettings(BaseSettings):
@@ -115,6 +166,9 @@ class MiraSettings(BaseSettings):
     triton: TritonSettings = TritonSettings()
     scorer: ScorerSettings = ScorerSettings()
     log: LogSettings = LogSettings()
+    corpus: CorpusSettings = CorpusSettings()
+    distill: DistillSettings = DistillSettings()
+    export: ExportSettings = ExportSettings()
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -58,3 +58,17 @@ class BatchTokenizer:
         """Token count of each text as the student sees it (after cut and truncation)."""
         _, mask = self.encode(texts)
         return [int(x) for x in mask.sum(axis=1)] if len(texts) else []
+
+
+CHARS_PER_TOKEN = 4
+
+
+def approx_tokens(text: str) -> int:
+    """Training-token estimate of a whole document (4 characters per token, at least 1).
+
+    Budgets count the tokens a document costs in mid-training, i.e. of the whole text, not of the
+    student's truncated view.  Counting exactly would need the target LLM's tokenizer over the
+    whole text (the slow path); this estimate is cheap, deterministic and the same in calibration
+    (``mira export``) and in ``mira filter`` summaries.
+    """
+    return max(1, -(-len(text) // CHARS_PER_TOKEN))

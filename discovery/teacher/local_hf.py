@@ -1,0 +1,96 @@
+"""Local transformers teacher (CPU or GPU): batched generation with left padding.
+
+The packaged SmolLM2 GGUF is converted once to a cached Hugging Face folder (see weights.py).
+The assistant's answer is started with the prompt's ``prefix`` (the opening of the JSON object),
+which keeps a tiny model on the schema; the returned text includes that prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from discovery.teacher.base import Prompt, Sampling, Teacher
+
+log = logging.getLogger(__name__)
+
+
+class LocalHFTeacher(Teacher):
+    """A causal LM loaded with transformers from a folder (or the packaged SmolLM2 GGUF)."""
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        batch_size: int = 8,
+        device: str = "cpu",
+        threads: int | None = None,
+        **kw: Any,
+    ):
+        super().__init__(**kw)
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from discovery.teacher.weights import converted_dir, packaged_gguf
+
+        if threads:
+            torch.set_num_threads(threads)
+        folder = model_dir or converted_dir(packaged_gguf())
+        self._name = Path(folder).name
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(str(folder)).to(device).eval()
+        self.device = device
+        self.batch_size = batch_size
+        self.generated_tokens = 0
+        self.generate_seconds = 0.0
+
+    @property
+    def teacher_id(self) -> str:
+        return f"local:{self._name}"
+
+    def render(self, prompt: Prompt) -> str:
+        """Chat template + generation prompt + the forced answer prefix."""
+        text = self.tokenizer.apply_chat_template(
+            prompt.messages, tokenize=False, add_generation_prompt=True
+        )
+        return str(text) + prompt.prefix
+
+    def complete(
+        self, prompts: Sequence[Prompt], schema: type[BaseModel], sampling: Sampling
+    ) -> list[str]:
+        out: list[str] = []
+        for start in range(0, len(prompts), self.batch_size):
+            chunk = prompts[start : start + self.batch_size]
+            texts = self._generate([self.render(p) for p in chunk], sampling)
+            out.extend(p.prefix + t for p, t in zip(chunk, texts, strict=True))
+        return out
+
+    def _generate(self, texts: list[str], sampling: Sampling) -> list[str]:
+        import torch
+
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = {k: v.to(self.device) for k, v in enc.items()}
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": sampling.max_new_tokens,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
+        if sampling.temperature > 0:
+            torch.manual_seed(sampling.seed)
+            kwargs.update(do_sample=True, temperature=sampling.temperature, top_p=0.95)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        started = time.perf_counter()
+        with torch.inference_mode():
+            gen = self.model.generate(**enc, **kwargs)
+        new = gen[:, enc["input_ids"].shape[1] :]
+        self.generate_seconds += time.perf_counter() - started
+        self.generated_tokens += int((new != self.tokenizer.pad_token_id).sum())
+        return list(self.tokenizer.batch_decode(new, skip_special_tokens=True))

@@ -1,0 +1,1 @@
+"""Real local services (Kafka, Triton, Prometheus) for tests and local runs."""

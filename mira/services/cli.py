@@ -1,0 +1,134 @@
+"""``mira services up|down|status``: real Kafka, Triton and Prometheus on loopback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from mira.cli import Context, fail
+from mira.services.common import Service, ServiceError
+from mira.services.state import (
+    ServicesState,
+    is_running,
+    load_state,
+    record_of,
+    save_state,
+    services_root,
+    state_path,
+    stop_record,
+)
+
+
+@click.group()
+def services() -> None:
+    """Start, stop and show the local services (Kafka, Triton, Prometheus)."""
+
+
+def _build(kafka: bool, triton_repo: Path | None, explicit: bool,
+           prometheus: bool, targets: list[str]) -> list[Service]:
+    from mira.services.kafka import KafkaBroker, external_bootstrap
+    from mira.services.prometheus import PrometheusServer
+    from mira.services.triton import TritonServer
+
+    root = services_root()
+    out: list[Service] = []
+    external = external_bootstrap()
+    if kafka and external:
+        click.echo(f"kafka: not started, MIRA_KAFKA_BOOTSTRAP={external} is used", err=True)
+    elif kafka:
+        out.append(KafkaBroker(root / "kafka"))
+    if triton_repo is not None:
+        out.append(TritonServer(triton_repo, root / "triton", explicit=explicit))
+    if prometheus:
+        out.append(PrometheusServer(targets, root / "prometheus"))
+    return out
+
+
+@services.command()
+@click.option("--kafka/--no-kafka", default=True, show_default=True,
+              help="Start a Kafka broker (skipped when MIRA_KAFKA_BOOTSTRAP is set).")
+@click.option("--triton-repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Start Triton serving this model repository.")
+@click.option("--explicit/--load-all", default=False, show_default=True,
+              help="Triton model control: explicit (load via API) or load every model at start.")
+@click.option("--prometheus/--no-prometheus", default=True, show_default=True)
+@click.option("--target", "targets", multiple=True,
+              help="Prometheus scrape target host:port (repeatable; default: the scorer's "
+                   "metrics port and Triton's metrics).")
+@click.pass_obj
+def up(obj: Context, kafka: bool, triton_repo: Path | None, explicit: bool,
+       prometheus: bool, targets: tuple[str, ...]) -> None:
+    """Start services detached; state goes to the user's cache dir."""
+    settings = obj.settings()
+    state = load_state()
+    live = [r.name for r in state.services if is_running(r)]
+    if live:
+        fail(f"already up ({', '.join(live)}): run `mira services down` first", 1)
+    for record in state.services:
+        stop_record(record)
+    chosen = list(targets) or [f"127.0.0.1:{settings.scorer.metrics_port}"]
+    started = ServicesState()
+    try:
+        todo = _build(kafka, triton_repo, explicit, prometheus, chosen)
+        for service in todo:
+            if service.name == "prometheus" and not targets:
+                service.targets += [  # type: ignore[attr-defined]
+                    s.endpoints()["metrics"].removeprefix("http://").removesuffix("/metrics")
+                    for s in todo if s.name == "triton"]
+            click.echo(f"starting {service.name} ...", err=True)
+            service.detached = True
+            service.start()
+            started.services.append(record_of(service))
+            save_state(started)
+    except ServiceError as exc:
+        for record in started.services:
+            stop_record(record)
+        save_state(ServicesState())
+        fail(str(exc), 1)
+    _print_status(started)
+
+
+@services.command()
+@click.option("--keep-dirs", is_flag=True, help="Keep work dirs (logs, data) after stopping.")
+def down(keep_dirs: bool) -> None:
+    """Stop the services that `up` started and remove their dirs."""
+    state = load_state()
+    if not state.services:
+        click.echo("no services recorded in " + str(state_path()))
+        return
+    for record in reversed(state.services):
+        was = stop_record(record, remove_dir=not keep_dirs)
+        click.echo(f"{record.name}: {'stopped' if was else 'was not running'}")
+    save_state(ServicesState())
+
+
+@services.command()
+def status() -> None:
+    """Show each recorded service, its pid, endpoints and log; exit 1 if one is down."""
+    state = load_state()
+    if not state.services:
+        click.echo("no services recorded in " + str(state_path()))
+        sys.exit(1)
+    if not _print_status(state):
+        sys.exit(1)
+
+
+def _print_status(state: ServicesState) -> bool:
+    all_up = True
+    exports: list[str] = []
+    for record in state.services:
+        alive = is_running(record)
+        all_up &= alive
+        ends = "  ".join(f"{k}={v}" for k, v in record.endpoints.items())
+        click.echo(f"{record.name:<11} {'up' if alive else 'DOWN':<5} pid={record.pid:<8} {ends}")
+        click.echo(f"{'':<11} log={record.log}")
+        if record.name == "kafka":
+            exports.append(f"export MIRA_KAFKA_BOOTSTRAP={record.endpoints['bootstrap']}")
+        if record.name == "triton":
+            exports.append(f"export MIRA_TRITON_GRPC_URL={record.endpoints['grpc']}")
+            exports.append(f"export MIRA_TRITON_HTTP_URL={record.endpoints['http']}")
+    for line in exports:
+        click.echo(line)
+    return all_up

@@ -1,0 +1,108 @@
+"""The produce loop: records in, Kafka sends out, rejects reported, one summary at the end."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO, Protocol
+
+from mira.contracts import DeadLetter
+from producer.readers import Record, Rejected
+
+log = logging.getLogger(__name__)
+
+
+class Sink(Protocol):
+    """Where valid records go (KafkaWriter, or a fake in tests)."""
+
+    def send(self, key: bytes, value: bytes) -> None: ...
+
+
+_LOGGED_REJECTS = 100
+
+
+@dataclass
+class Summary:
+    queued: int = 0
+    queued_bytes: int = 0
+    rejected: int = 0
+    sent: int = 0
+    failed: int = 0
+    elapsed_s: float = 0.0
+    stopped_at: Rejected | None = None  # the record --strict stopped on
+    rejected_examples: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        secs = max(self.elapsed_s, 1e-9)
+        return (f"sent {self.sent}, failed {self.failed}, rejected lines {self.rejected}, "
+                f"{self.queued_bytes / 1e6:.2f} MB in {self.elapsed_s:.1f} s "
+                f"({self.sent / secs:,.0f} docs/s, {self.queued_bytes / 1e6 / secs:.2f} MB/s)")
+
+
+class RateLimiter:
+    """At most ``rate`` acquisitions per second on average (sleeps when ahead)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.interval = 1.0 / rate
+        self._clock, self._sleep = clock, sleep
+        self._next = clock()
+
+    def acquire(self) -> None:
+        now = self._clock()
+        if self._next > now:
+            self._sleep(self._next - now)
+        self._next = max(self._next, now - 1.0) + self.interval  # burst <= 1 s of credit
+
+
+def write_reject(out: IO[str], rejected: Rejected) -> None:
+    """One DeadLetter JSON line: reason, detail, ``file:line`` and the raw line."""
+    record = DeadLetter(error=rejected.reason, detail=rejected.detail,
+                        origin=f"{rejected.origin}:{rejected.line}",
+                        raw=rejected.raw.decode("utf-8", errors="surrogateescape"))
+    out.write(record.model_dump_json() + "\n")
+
+
+def produce(records: Iterable[Record], sink: Sink, *, strict: bool = False,
+            rejects: IO[str] | None = None, rate: float | None = None,
+            on_progress: Callable[[int, int], None] | None = None) -> Summary:
+    """Send every Parsed record; report or write every Rejected one (stop at it if strict).
+
+    ``on_progress(docs, bytes)`` is called per record sent.  ``sent``/``failed`` are left to
+    the caller, who knows when the sink has flushed.
+    """
+    summary = Summary()
+    limiter = RateLimiter(rate) if rate else None
+    began = time.monotonic()
+    try:
+        for record in records:
+            if isinstance(record, Rejected):
+                _reject(summary, record, rejects)
+                if strict:
+                    summary.stopped_at = record
+                    break
+                continue
+            if limiter is not None:
+                limiter.acquire()
+            sink.send(record.key, record.value)
+            summary.queued += 1
+            summary.queued_bytes += len(record.value)
+            if on_progress is not None:
+                on_progress(1, len(record.value))
+    finally:
+        summary.elapsed_s = time.monotonic() - began
+    return summary
+
+
+def _reject(summary: Summary, record: Rejected, rejects: IO[str] | None) -> None:
+    summary.rejected += 1
+    if rejects is not None:
+        write_reject(rejects, record)
+    elif summary.rejected <= _LOGGED_REJECTS:
+        log.warning("rejected %s", record.describe())
+        if summary.rejected == _LOGGED_REJECTS:
+            log.warning("further rejected lines are only counted: use --rejects FILE")
+    if len(summary.rejected_examples) < 20:
+        summary.rejected_examples.append(record.describe())

@@ -1,0 +1,79 @@
+"""Build output records: scored documents for accepted/rejected, original bytes for dead-letter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mira.contracts import (
+    H_DECISION,
+    H_ERROR,
+    H_ERROR_DETAIL,
+    H_GROUP,
+    H_ORIGIN,
+    H_SCORE,
+    DeadLetterReason,
+    Document,
+    ScoredDocument,
+)
+from scorer.delivery import Kind, OutMessage
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTopics:
+    accepted: str
+    rejected: str | None
+    dlq: str
+
+
+def origin(record: Any) -> str:
+    return f"{record.topic}/{record.partition}/{record.offset}"
+
+
+def _headers(record: Any) -> list[tuple[str, bytes]]:
+    raw: Sequence[tuple[str, bytes | None]] = record.headers or []
+    return [(k, v if v is not None else b"") for k, v in raw]
+
+
+def dead_letter(record: Any, reason: DeadLetterReason, detail: str,
+                topics: OutputTopics) -> OutMessage:
+    """The original key, value and headers, plus the mira-error headers."""
+    value = record.value if record.value is not None else b""
+    headers = [(k, v) for k, v in _headers(record) if k not in (H_ERROR, H_ERROR_DETAIL, H_ORIGIN)]
+    headers += [
+        (H_ERROR, reason.value.encode()),
+        (H_ERROR_DETAIL, detail[:1000].encode("utf-8", "replace")),
+        (H_ORIGIN, origin(record).encode()),
+    ]
+    return OutMessage(topics.dlq, record.key, value, headers, "dead", reason.value,
+                      _timestamp(record))
+
+
+def scored(record: Any, doc: ScoredDocument, topics: OutputTopics) -> OutMessage:
+    """Accepted or rejected output (value = ScoredDocument JSON, mira-* headers)."""
+    verdict = doc.mira
+    topic = topics.accepted if verdict.decision == "accept" else topics.rejected
+    headers = [
+        (H_GROUP, verdict.group.encode()),
+        (H_SCORE, repr(verdict.score).encode()),
+        (H_DECISION, verdict.decision.encode()),
+    ]
+    kind: Kind = "accept" if verdict.decision == "accept" else "reject"
+    return OutMessage(topic, record.key if record.key is not None else doc.id.encode(),
+                      doc.model_dump_json().encode(), headers, kind, verdict.group,
+                      _timestamp(record))
+
+
+def _timestamp(record: Any) -> int:
+    ts = getattr(record, "timestamp", None)
+    return int(ts) if isinstance(ts, int) and ts > 0 else -1
+
+
+@dataclass(slots=True)
+class Pending:
+    """A valid document waiting for its score."""
+
+    record: Any
+    doc: Document
+    token: Any

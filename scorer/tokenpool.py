@@ -1,0 +1,55 @@
+"""Tokenization off the event loop: one thread (default) or N worker processes.
+
+One core tokenizes a few hundred long documents per second (SERVICES.md), so a scorer that must
+feed a GPU uses ``workers > 1`` processes (spawned, never forked: the parent runs gRPC threads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from scorer.tokenize import BatchTokenizer
+
+_WORKER_TOK: BatchTokenizer | None = None
+
+
+def _init_worker(path: str, max_length: int, max_chars: int) -> None:
+    global _WORKER_TOK
+    _WORKER_TOK = BatchTokenizer(Path(path), max_length, max_chars)
+
+
+def _encode_in_worker(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    assert _WORKER_TOK is not None, "worker not initialised"
+    return _WORKER_TOK.encode(texts)
+
+
+class TokenizerPool:
+    def __init__(self, tokenizer_json: Path, max_length: int, max_chars: int,
+                 workers: int = 1) -> None:
+        self.key = (str(tokenizer_json), max_length, max_chars)
+        self.workers = workers
+        self._local: BatchTokenizer | None = None
+        self._exec: Executor
+        if workers <= 1:
+            self._local = BatchTokenizer(Path(tokenizer_json), max_length, max_chars)
+            self._exec = ThreadPoolExecutor(1, thread_name_prefix="tokenize")
+        else:
+            self._exec = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker, initargs=self.key,
+            )
+
+    async def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        loop = asyncio.get_running_loop()
+        if self._local is not None:
+            return await loop.run_in_executor(self._exec, self._local.encode, list(texts))
+        return await loop.run_in_executor(self._exec, _encode_in_worker, list(texts))
+
+    def close(self) -> None:
+        self._exec.shutdown(wait=False, cancel_futures=True)
