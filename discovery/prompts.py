@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from mira.contracts import SCORE_MAX, SCORE_MIN, Anchor, AnchorScore, ScoreAnswer
 from discovery.teacher.base import Check, Prompt
+from discovery.teacher.guide import proposal_guide, score_guide
 from discovery.teacher.parse import AnswerError
 
 PROMPT_VERSION = "mira-prompts-v1"
@@ -45,21 +46,26 @@ def cut(text: str, max_chars: int) -> str:
     return text[:max_chars]
 
 
-def proposal_prompt(source: str, text: str, n: int) -> Prompt:
+def proposal_prompt(source: str, text: str, n: int, *, name_tokens: int = 6,
+                    text_tokens: int = 16) -> Prompt:
     user = _PROPOSE.format(source=source, text=text, n=n)
     return Prompt(
         messages=[{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
         prefix='{"dimensions": [{"name": "',
+        guide=proposal_guide(n, name_tokens, text_tokens),
     )
 
 
-def score_prompt(source: str, text: str, anchors: Sequence[Anchor]) -> Prompt:
+def score_prompt(source: str, text: str, anchors: Sequence[Anchor], *,
+                 rationale_tokens: int = 12) -> Prompt:
     dims = "\n".join(f"- {a.name}: {a.description}" for a in anchors)
     user = _SCORE.format(source=source, text=text, dims=dims, lo=SCORE_MIN, hi=SCORE_MAX)
     first = json.dumps(anchors[0].name)
+    names = [a.name for a in anchors]
     return Prompt(
         messages=[{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
         prefix='{"scores": [{"anchor": ' + first + ', "score": ',
+        guide=score_guide(names, SCORE_MIN, SCORE_MAX, rationale_tokens),
     )
 
 

@@ -29,10 +29,11 @@ Check = Callable[[Any], tuple[Any, bool]]
 
 @dataclass(frozen=True)
 class Prompt:
-    """One request: chat messages, plus an optional forced start of the assistant's answer."""
+    """One request: chat messages, an optional forced start of the answer, an optional guide."""
 
     messages: list[Message]
     prefix: str = ""
+    guide: tuple[Any, ...] | None = None  # discovery.teacher.guide segments (local backend)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from discovery.teacher.base import Prompt, Sampling, Teacher
+from discovery.teacher.guide import GuideState, Lit
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +52,25 @@ class LocalHFTeacher(Teacher):
         self.batch_size = batch_size
         self.generated_tokens = 0
         self.generate_seconds = 0.0
+        self._compiler: Any = None
 
     @property
     def teacher_id(self) -> str:
         return f"local:{self._name}"
 
+    @staticmethod
+    def start(prompt: Prompt) -> str:
+        """The forced start of the answer: the guide's first literal, else the prefix."""
+        if prompt.guide and isinstance(prompt.guide[0], Lit):
+            return prompt.guide[0].text
+        return prompt.prefix
+
     def render(self, prompt: Prompt) -> str:
-        """Chat template + generation prompt + the forced answer prefix."""
+        """Chat template + generation prompt + the forced answer start."""
         text = self.tokenizer.apply_chat_template(
             prompt.messages, tokenize=False, add_generation_prompt=True
         )
-        return str(text) + prompt.prefix
+        return str(text) + self.start(prompt)
 
     def complete(
         self, prompts: Sequence[Prompt], schema: type[BaseModel], sampling: Sampling
@@ -69,18 +78,36 @@ class LocalHFTeacher(Teacher):
         out: list[str] = []
         for start in range(0, len(prompts), self.batch_size):
             chunk = prompts[start : start + self.batch_size]
-            texts = self._generate([self.render(p) for p in chunk], sampling)
-            out.extend(p.prefix + t for p, t in zip(chunk, texts, strict=True))
+            texts = self._generate(chunk, sampling)
+            out.extend(self.start(p) + t for p, t in zip(chunk, texts, strict=True))
         return out
 
-    def _generate(self, texts: list[str], sampling: Sampling) -> list[str]:
-        import torch
+    def _guide(self, prompts: Sequence[Prompt], prompt_len: int) -> tuple[list[Any], int]:
+        """Logits processors and a new-token bound for guided prompts (all or none guided)."""
+        if not all(p.guide and isinstance(p.guide[0], Lit) for p in prompts):
+            return [], 0
+        from discovery.teacher.guided import Compiler, GuideProcessor
 
+        if self._compiler is None:
+            self._compiler = Compiler(self.tokenizer)
+        compiled = [self._compiler.compile(p.guide or ()) for p in prompts]
+        states = [GuideState(c, start=1) for c in compiled]
+        bound = max(self._compiler.bound(c) for c in compiled)
+        eos = int(self.tokenizer.eos_token_id)
+        return [GuideProcessor(states, self._compiler.safe, eos, prompt_len)], bound
+
+    def _generate(self, prompts: Sequence[Prompt], sampling: Sampling) -> list[str]:
+        import torch
+        from transformers import LogitsProcessorList
+
+        texts = [self.render(p) for p in prompts]
         enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         enc = {k: v.to(self.device) for k, v in enc.items()}
+        processors, bound = self._guide(prompts, int(enc["input_ids"].shape[1]))
         kwargs: dict[str, Any] = {
-            "max_new_tokens": sampling.max_new_tokens,
+            "max_new_tokens": bound or sampling.max_new_tokens,
             "pad_token_id": self.tokenizer.pad_token_id,
+            "logits_processor": LogitsProcessorList(processors),
         }
         if sampling.temperature > 0:
             torch.manual_seed(sampling.seed)

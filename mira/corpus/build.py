@@ -18,7 +18,13 @@ from typing import Literal
 from mira.contracts import CorpusReport, CorpusSkipReason, CorpusSourceReport, Document
 from mira.corpus.dpkg import PackageIndex
 from mira.corpus.sources import (
-    CONVERTERS, Candidate, SourceSpec, list_candidates, maybe_gunzip, read_bytes, resolve_roots,
+    CONVERTERS,
+    Candidate,
+    SourceSpec,
+    list_candidates,
+    maybe_gunzip,
+    read_bytes,
+    resolve_roots,
 )
 from mira.corpus.split import SPLITTERS
 from mira.progress import bar, progress
@@ -70,7 +76,9 @@ def cut_text(text: str, max_bytes: int) -> str:
     return cut[:newline] if newline > len(cut) // 2 else cut
 
 
-def decode_candidate(cand: Candidate, spec: SourceSpec, max_file_bytes: int) -> str | CorpusSkipReason:
+def decode_candidate(
+    cand: Candidate, spec: SourceSpec, max_file_bytes: int
+) -> str | CorpusSkipReason:
     """The candidate's text after the source's reader, or why it cannot be used."""
     if cand.size > max_file_bytes:
         return "too_large"
@@ -167,7 +175,9 @@ class CorpusBuild:
         if truncated:
             text = cut_text(text, opts.max_doc_bytes)
         nbytes = len(text.encode("utf-8"))
-        st.docs, st.bytes, st.tokens = st.docs + 1, st.bytes + nbytes, st.tokens + approx_tokens(nbytes)
+        st.docs += 1
+        st.bytes += nbytes
+        st.tokens += approx_tokens(nbytes)
         st.truncated += truncated
         return Document(id=doc_id(st.spec.slug, cand.origin, part), source=st.spec.slug, text=text,
                         meta=self._meta(st.spec, cand, part, nbytes, size if truncated else None))
@@ -200,7 +210,9 @@ class CorpusBuild:
 
     @staticmethod
     def _source_report(st: _State) -> CorpusSourceReport:
-        status = "missing" if not st.roots else ("ok" if st.docs else "empty")
+        status: Literal["ok", "missing", "empty"] = (
+            "missing" if not st.roots else ("ok" if st.docs else "empty")
+        )
         return CorpusSourceReport(
             source=st.spec.slug, kind=st.spec.kind, status=status, package=st.spec.package,
             roots=st.roots, candidates=len(st.candidates), docs=st.docs, bytes=st.bytes,

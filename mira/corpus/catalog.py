@@ -12,7 +12,10 @@ from mira.corpus.sources import SourceSpec
 PSF = "PSF-2.0"
 PERL = "Artistic-1.0-Perl OR GPL-1.0-or-later"
 BSD3 = "BSD-3-Clause"
-_PY_DOC = ("/usr/share/doc/python3.[0-9]*-doc/html/_sources", "/usr/share/doc/python3-doc/html/_sources")
+_PY_DOC = (
+    "/usr/share/doc/python3.[0-9]*-doc/html/_sources",
+    "/usr/share/doc/python3-doc/html/_sources",
+)
 _SK_DOC = "/usr/share/doc/python-sklearn-doc/html/_sources"
 _CONFIG_ROOTS = ("/etc", "/usr/share", "/usr/lib/node_modules", "/usr/lib/python3/dist-packages")
 
@@ -27,7 +30,8 @@ DEFAULT_SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec("code_cpp", "C++ standard library headers", ("/usr/include/c++/[0-9]*",),
                r"(^|/)[a-z_]+$|\.(h|hpp|tcc)$", package="libstdc++-12-dev",
                license="GPL-3.0-or-later WITH GCC-exception-3.1", newest_only=True),
-    SourceSpec("code_go", "Go standard library source", ("/usr/share/go-*/src", "/usr/lib/go-*/src"),
+    SourceSpec("code_go", "Go standard library source",
+               ("/usr/share/go-*/src", "/usr/lib/go-*/src"),
                r"\.go$", r"(^|/)testdata/|_test\.go$", package="golang-1.19-src", license=BSD3,
                newest_only=True),
     SourceSpec("code_java", "OpenJDK class library source (src.zip members)",
@@ -52,7 +56,8 @@ DEFAULT_SOURCES: tuple[SourceSpec, ...] = (
                package="cmake-data", license=BSD3, newest_only=True),
     # ------------------------------------------------------------------ docs
     SourceSpec("docs_man", "English man pages (troff rendered as text)", ("/usr/share/man",),
-               r"^man[1-9][^/]*/[^/]+\.gz$", reader="gzip_troff", package="man-db"),
+               r"^man[1-9][^/]*/[^/]+\.gz$", r"/gcloud_", reader="gzip_troff",
+               package="man-db"),
     SourceSpec("docs_python", "Python documentation (reST sources)", _PY_DOC, r"\.rst\.txt$",
                r"^faq/", package="python3-doc", license=PSF, newest_only=True),
     SourceSpec("docs_cmake", "CMake documentation (reST)", ("/usr/share/cmake-*/Help",), r"\.rst$",
@@ -67,7 +72,8 @@ DEFAULT_SOURCES: tuple[SourceSpec, ...] = (
                r"^(book|reference|nomicon|rust-by-example|edition-guide|embedded-book|rustc|cargo"
                r"|style-guide)/.*\.html$", r"(^|/)(print|toc|404|index)\.html$", reader="html",
                package="rust-doc", license="MIT OR Apache-2.0", newest_only=True),
-    SourceSpec("docs_markdown", "Markdown READMEs and guides", ("/usr/lib/node_modules", "/usr/share/doc"),
+    SourceSpec("docs_markdown", "Markdown READMEs and guides",
+               ("/usr/lib/node_modules", "/usr/share/doc"),
                r"\.md(\.gz)?$", package="npm"),
     # ------------------------------------------------------------------ notebooks
     SourceSpec("nb_sklearn", "scikit-learn example notebooks (cells as text)",

@@ -107,9 +107,10 @@ class _TextExtractor(HTMLParser):
 
 
 def html_to_text(source: str) -> str:
-    """Visible text of an HTML page (scripts, styles and navigation dropped)."""
+    """Visible text of an HTML page (its <main> if any; scripts, styles, nav dropped)."""
+    main = re.search(r"<main\b.*?</main>", source, re.S | re.I)
     parser = _TextExtractor()
-    parser.feed(source)
+    parser.feed(main.group(0) if main else source)
     parser.close()
     lines = [line.rstrip() for line in "".join(parser.parts).splitlines()]
     text = "\n".join(lines)
