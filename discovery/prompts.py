@@ -26,18 +26,18 @@ _SYSTEM = (
 
 _PROPOSE = (
     "Source: {source}\n<document>\n{text}\n</document>\n\n"
-    "Propose {n} quality dimensions that matter for judging documents like this one as training "
-    "data. Answer as JSON: {{\"dimensions\": [{{\"name\": \"short_snake_case_name\", "
-    "\"description\": \"what it measures\", \"high\": \"what a high score looks like\", "
-    "\"low\": \"what a low score looks like\"}}]}}"
+    "What makes documents like this one good or bad training data? Propose {n} quality "
+    "dimensions. For each give a snake_case name, a description, what a high score looks like and "
+    "what a low score looks like. Answer as JSON: an object with key \"dimensions\", a list of "
+    "objects with keys \"name\", \"description\", \"high\", \"low\"."
 )
 
 _SCORE = (
     "Source: {source}\n<document>\n{text}\n</document>\n\n"
-    "Rate the document on each dimension with an integer from {lo} (worst) to {hi} (best) and a "
-    "short rationale.\nDimensions:\n{dims}\n"
-    "Answer as JSON: {{\"scores\": [{{\"anchor\": \"<dimension name>\", \"score\": <{lo}-{hi}>, "
-    "\"rationale\": \"<one sentence>\"}}]}} with one entry per dimension, in the order given."
+    "Rate the document on each dimension below: first a short rationale, then an integer score "
+    "from {lo} (very poor) to {hi} (excellent).\nDimensions:\n{dims}\n"
+    "Answer as JSON: an object with key \"scores\", a list with one object per dimension, in "
+    "the order given, with keys \"anchor\" (the dimension name), \"rationale\", \"score\"."
 )
 
 
@@ -64,7 +64,7 @@ def score_prompt(source: str, text: str, anchors: Sequence[Anchor], *,
     names = [a.name for a in anchors]
     return Prompt(
         messages=[{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
-        prefix='{"scores": [{"anchor": ' + first + ', "score": ',
+        prefix='{"scores": [{"anchor": ' + first + ', "rationale": "',
         guide=score_guide(names, SCORE_MIN, SCORE_MAX, rationale_tokens),
     )
 

@@ -68,7 +68,9 @@ def build_options(settings: MiraSettings) -> Any:
         linger_ms=p.linger_ms, batch_bytes=p.batch_bytes, acks=p.acks, transactional_id=txid,
         instance_id=s.instance_id, session_timeout_ms=s.session_timeout_ms,
     )
-    topics = OutputTopics(settings.topics.accepted, settings.topics.rejected, settings.topics.dlq)
+    # an empty rejected topic (MIRA_TOPICS_REJECTED='') disables it, like None
+    topics = OutputTopics(settings.topics.accepted, settings.topics.rejected or None,
+                          settings.topics.dlq)
     return AppOptions(
         kafka=kafka, topics=topics, manifest_path=s.manifest,
         triton_url=settings.triton.grpc_url, max_in_flight=settings.triton.max_in_flight,

@@ -21,6 +21,8 @@ def _session(path: Path, threads: int | None) -> Any:
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
+    # Spinning worker threads burn the cores the tokenizer (and other pods) need; off by default.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
                  if p in ort.get_available_providers()]

@@ -126,6 +126,8 @@ class Teacher(ABC):
         return [r for r in results if r is not None]
 
     def _judge(self, raw: str, schema: type[T], check: Check | None, attempt: int) -> T | Failed:
+        if not raw:
+            return Failed("backend_error", "no answer from the backend", raw)
         try:
             parsed = parse_answer(raw, schema)
             value, changed = check(parsed.value) if check else (parsed.value, False)

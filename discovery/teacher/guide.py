@@ -38,8 +38,8 @@ def score_guide(anchors: Sequence[str], lo: int, hi: int, rationale_tokens: int)
     segs: list[Segment] = []
     for i, name in enumerate(anchors):
         head = '{"scores": [' if i == 0 else ", "
-        segs += [Lit(f'{head}{{"anchor": {json.dumps(name)}, "score": '), Digit(lo, hi),
-                 Lit(', "rationale": "'), Text(rationale_tokens, 2), Lit('"}')]
+        segs += [Lit(f'{head}{{"anchor": {json.dumps(name)}, "rationale": "'),
+                 Text(rationale_tokens, 2), Lit('", "score": '), Digit(lo, hi), Lit("}")]
     segs.append(Lit("]}"))
     return _merge(segs)
 

@@ -8,6 +8,7 @@ which keeps a tiny model on the schema; the returned text includes that prefix.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,8 +40,8 @@ class LocalHFTeacher(Teacher):
 
         from discovery.teacher.weights import converted_dir, packaged_gguf
 
-        if threads:
-            torch.set_num_threads(threads)
+        # one thread per two cores: on a busy small machine more threads thrash (measured 6x)
+        torch.set_num_threads(threads or max(1, (os.cpu_count() or 2) // 2))
         folder = model_dir or converted_dir(packaged_gguf())
         self._name = Path(folder).name
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))

@@ -76,30 +76,35 @@ def cut_text(text: str, max_bytes: int) -> str:
     return cut[:newline] if newline > len(cut) // 2 else cut
 
 
-def decode_candidate(
-    cand: Candidate, spec: SourceSpec, max_file_bytes: int
-) -> str | CorpusSkipReason:
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Why a candidate file gave no text."""
+
+    reason: CorpusSkipReason
+
+
+def decode_candidate(cand: Candidate, spec: SourceSpec, max_file_bytes: int) -> str | Skip:
     """The candidate's text after the source's reader, or why it cannot be used."""
     if cand.size > max_file_bytes:
-        return "too_large"
+        return Skip("too_large")
     try:
         raw = read_bytes(cand)
     except Exception:  # OSError, BadZipFile, ...: the file is unusable, count it
-        return "unreadable"
+        return Skip("unreadable")
     try:
         raw = maybe_gunzip(raw)
     except (OSError, EOFError):
-        return "bad_format"
+        return Skip("bad_format")
     if b"\x00" in raw[:BINARY_SNIFF]:
-        return "binary"
+        return Skip("binary")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return "bad_utf8"
+        return Skip("bad_utf8")
     try:
         return CONVERTERS[spec.reader](text.removeprefix("\ufeff"))
     except ValueError:
-        return "bad_format"
+        return Skip("bad_format")
 
 
 class CorpusBuild:
@@ -142,8 +147,8 @@ class CorpusBuild:
     def _source_docs(self, st: _State) -> Iterator[Document]:
         for cand in st.candidates:
             text = decode_candidate(cand, st.spec, self.options.max_file_bytes)
-            if not isinstance(text, str) or not text.strip():
-                st.skipped["empty" if isinstance(text, str) else text] += 1
+            if isinstance(text, Skip) or not text.strip():
+                st.skipped[text.reason if isinstance(text, Skip) else "empty"] += 1
                 continue
             parts = SPLITTERS[st.spec.splitter](text)
             if not parts:

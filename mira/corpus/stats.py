@@ -141,6 +141,8 @@ def render_table(stats: CorpusStats) -> None:
     from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:  # pipes and logs: wide enough for every column
+        console = Console(width=120)
     for title, rows in (("sources", stats.sources), ("groups", stats.groups)):
         table = Table(title=f"{stats.file}: {title}")
         for col in ("name", "group", "docs", "bytes", "~tokens", "min", "median", "max"):

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from discovery.distill import DistillConfig, distill_group
+from discovery.demo_flow import distill_all
+from discovery.distill import DistillConfig
 from discovery.export import ExportOptions, sha256_file
 from discovery.export_run import export_run
 from discovery.thresholds import Retention
@@ -37,10 +38,10 @@ def exported(teacher_run: Path, small_corpus: Path,
              tmp_path_factory: pytest.TempPathFactory) -> Exported:
     run = tmp_path_factory.mktemp("distill") / "run"
     shutil.copytree(teacher_run, run, ignore=shutil.ignore_patterns("students", "cache.sqlite"))
-    groups = sorted(p.stem for p in (run / "annotations").glob("*.jsonl"))
-    assert groups, f"teacher_run {teacher_run} has no annotations"
-    cfg = DistillConfig(max_epochs=15, patience=4)
-    cards = [distill_group(run, g, cfg) for g in groups]
+    assert list((run / "annotations").glob("*.jsonl")), f"{teacher_run} has no annotations"
+    groups = distill_all(run, DistillConfig(max_epochs=15, patience=4))
+    cards = [StudentCard.model_validate_json((run / "students" / g / "student.json").read_text())
+             for g in groups]
     repo = run / "repo"
     manifest, retention = export_run(run, small_corpus, repo,
                                      ExportOptions(budget=BUDGET, calibration_docs=100_000))

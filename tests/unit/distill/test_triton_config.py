@@ -21,12 +21,13 @@ def test_config_round_trips_through_model_config(flavour: str) -> None:
     assert cfg.HasField("dynamic_batching")
     assert list(cfg.dynamic_batching.preferred_batch_size) == [32, 128]
     group = cfg.instance_group[0]
+    kinds = model_config_pb2.ModelInstanceGroup
     assert group.count == 2
     if flavour == "python":
-        assert cfg.backend == "python" and group.kind == model_config_pb2.ModelInstanceGroup.KIND_CPU
+        assert cfg.backend == "python" and group.kind == kinds.KIND_CPU
     else:
         assert cfg.platform == "onnxruntime_onnx" and cfg.backend == "onnxruntime"
-        assert group.kind == model_config_pb2.ModelInstanceGroup.KIND_GPU
+        assert group.kind == kinds.KIND_GPU
     assert cfg.parameters["EXECUTION_ENV_PATH"].string_value.endswith("env.tar.gz")
     # generate -> parse -> print -> parse gives equal messages
     again = text_format.Parse(text_format.MessageToString(cfg), model_config_pb2.ModelConfig())

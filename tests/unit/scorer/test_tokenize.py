@@ -40,9 +40,8 @@ def test_empty_batch_and_bad_arguments() -> None:
 
 
 def test_from_manifest_reads_relative_tokenizer(tmp_path: Path) -> None:
-    from tests.unit.scorer.tiny_onnx import tiny_repo
-
     from mira.contracts import RepositoryManifest
+    from tests.unit.scorer.tiny_onnx import tiny_repo
 
     repo = tiny_repo(tmp_path)
     m = RepositoryManifest.model_validate_json((repo / "mira_manifest.json").read_text())

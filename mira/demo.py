@@ -1,0 +1,180 @@
+"""``mira demo``: the main job end to end on the embedded default, as a list of named steps.
+
+Each step takes the shared :class:`DemoRun` (work dir, seed, paths produced so far) and returns a
+one-line summary; the command runs them in order and prints a timing table.  Later steps
+(discover, annotate, distill, export, filter) append to ``STEPS`` and read ``run.artifacts``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from mira.cli import Context, fail
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DemoRun:
+    workdir: Path
+    seed: int
+    max_docs: int
+    artifacts: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    description: str
+    run: Callable[[DemoRun], str]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: str
+    seconds: float
+    summary: str
+
+
+def step_corpus(run: DemoRun) -> str:
+    """Build a small balanced corpus from this machine's files into ``<workdir>/corpus.jsonl``."""
+    from mira.corpus.build import BuildOptions, CorpusBuild
+    from mira.corpus.catalog import DEFAULT_SOURCES
+    from mira.corpus.dpkg import PackageIndex
+    from mira.corpus.report import log_report
+    from mira.corpus.writer import write_documents
+
+    out = run.workdir / "corpus.jsonl"
+    job = CorpusBuild(DEFAULT_SOURCES, BuildOptions(max_docs=run.max_docs, seed=run.seed),
+                      PackageIndex())
+    written = write_documents(job.documents(), out)
+    report = job.report()
+    log_report(report)
+    report_path = run.workdir / "corpus.report.json"
+    report_path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    run.artifacts.update(corpus=out, corpus_report=report_path)
+    return f"{written} docs from {report.sources_ok}/{len(report.sources)} sources -> {out}"
+
+
+def step_stats(run: DemoRun) -> str:
+    """Print the per-source and per-group table of the corpus."""
+    from mira.corpus.stats import compute_stats, render_table
+
+    stats = compute_stats(run.artifacts["corpus"])
+    render_table(stats)
+    total = stats.total
+    tokens = total.approx_tokens if total else 0
+    return f"{len(stats.sources)} sources, {len(stats.groups)} groups, ~{tokens:,} tokens"
+
+
+def step_distill(run: DemoRun) -> str:
+    """Train one MiniLM student per group on the teacher's annotations (frozen encoder)."""
+    from discovery.demo_flow import distill_all
+    from discovery.distill import DistillConfig
+
+    groups = distill_all(run.artifacts["run"], DistillConfig(seed=run.seed))
+    run.artifacts["students"] = run.artifacts["run"] / "students"
+    return f"{len(groups)} students -> {run.artifacts['students']}"
+
+
+def step_export(run: DemoRun) -> str:
+    """Export ONNX students (parity-checked), calibrate thresholds for a 0.5 token budget."""
+    from discovery.export import ExportOptions
+    from discovery.export_run import export_run
+
+    repo = run.workdir / "model_repository"
+    manifest, retention = export_run(run.artifacts["run"], run.artifacts["corpus"], repo,
+                                     ExportOptions(budget=0.5, seed=run.seed))
+    log.info("thresholds on the calibration sample\n%s", retention.table())
+    run.artifacts["repo"] = repo
+    versions = ", ".join(f"{g.model} v{g.version}" for g in manifest.groups.values())
+    return f"{versions}; kept-token share {retention.kept_share:.3f} (budget 0.5) -> {repo}"
+
+
+def step_filter(run: DemoRun) -> str:
+    """Score the corpus with the exported students in-process: accepted / rejected / dead."""
+    from mira.settings import MiraSettings
+    from scorer.filter_cli import build_pipeline, run_filter
+
+    out = run.workdir / "filtered"
+    summary = run_filter(build_pipeline(run.artifacts["repo"], MiraSettings(), None),
+                         [run.artifacts["corpus"]], out, 64)
+    log.info("mira filter\n%s", summary.table(summary.count["in"]))
+    run.artifacts["filtered"] = out
+    d = summary.as_dict(summary.count["in"])
+    return (f"in {d['in']} = accepted {d['accepted']} + rejected {d['rejected']} + "
+            f"dead {d['dead_letter']}; kept tokens {d['kept_token_share']:.3f} -> {out}")
+
+
+def step_report(run: DemoRun) -> str:
+    """Plots (score per source, agreement per anchor, kept share) and an HTML page."""
+    from discovery.report import write_report
+
+    page = write_report(run.artifacts["run"], run.artifacts["filtered"] / "summary.json")
+    run.artifacts["report"] = page
+    return f"report -> {page}"
+
+
+STEPS: list[Step] = [
+    Step("corpus", "build a multi-source corpus", step_corpus),
+    Step("stats", "describe it per source and group", step_stats),
+    Step("distill", "distil the teacher into one student per group", step_distill),
+    Step("export", "ONNX + thresholds + Triton model repository", step_export),
+    Step("filter", "score the corpus in-process (mira filter)", step_filter),
+    Step("report", "plots and HTML report", step_report),
+]
+
+
+def run_steps(steps: list[Step], run: DemoRun) -> list[StepResult]:
+    """Run steps in order, timing each; an exception stops the run (logged with the step name)."""
+    run.workdir.mkdir(parents=True, exist_ok=True)
+    results: list[StepResult] = []
+    for step in steps:
+        log.info("demo step %s: %s", step.name, step.description)
+        start = time.perf_counter()
+        summary = step.run(run)
+        results.append(StepResult(step.name, time.perf_counter() - start, summary))
+    return results
+
+
+def _print_timings(results: list[StepResult]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="mira demo")
+    for col in ("step", "seconds", "result"):
+        table.add_column(col, justify="right" if col == "seconds" else "left")
+    for r in results:
+        table.add_row(r.name, f"{r.seconds:.1f}", r.summary)
+    Console().print(table)
+
+
+@click.command()
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
+              show_default=True, help="Where the demo writes everything.")
+@click.option("--max-docs", type=int, default=600, show_default=True, help="Corpus size.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--until", type=click.Choice([s.name for s in STEPS]),
+              help="Stop after this step.")
+@click.pass_obj
+def demo(obj: Context, workdir: Path, max_docs: int, seed: int, until: str | None) -> None:
+    """Run the main job end to end on this machine (no servers): corpus, stats, ..."""
+    cs = obj.settings({"corpus": {"max_docs": max_docs, "seed": seed}}).corpus
+    names = [s.name for s in STEPS]
+    steps = STEPS[: names.index(until) + 1] if until else STEPS
+    run = DemoRun(workdir=workdir, seed=cs.seed, max_docs=cs.max_docs or max_docs)
+    try:
+        results = run_steps(steps, run)
+    except Exception as exc:  # one clear line, the traceback in the debug log
+        log.debug("demo failed", exc_info=True)
+        fail(f"demo step failed: {type(exc).__name__}: {exc}", code=1)
+    _print_timings(results)
+    click.echo(f"total {sum(r.seconds for r in results):.1f} s; artifacts:")
+    for name, path in run.artifacts.items():
+        click.echo(f"  {name:14} {path}")
