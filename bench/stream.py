@@ -20,7 +20,6 @@ import os
 import platform
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 import urllib.request
@@ -32,83 +31,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-K = 5
-MODELS = {"minilm": f"MiniLM-L6 student shape (22.7M params, K={K})",
-          "tiny": "tiny ONNX model with the same I/O (near-free: the scorer's own ceiling)"}
-
-
-def build_tiny_repo(repo: Path, max_length: int) -> Path:
-    """A near-free model with the same I/O (isolates the scorer's own overhead)."""
-    from tests.integration.streaming import tiny_repo
-
-    manifest = tiny_repo.build_tiny_repo(repo, {"stdlib": "bench"}, {"stdlib": 0.0},
-                                         max_length=max_length, max_chars=max_length * 8)
-    data = json.loads(manifest.read_text())
-    data["fallback_group"] = "bench"
-    manifest.write_text(json.dumps(data))
-    return manifest
-
-
-def build_repo(repo: Path, max_length: int) -> Path:
-    """A MiniLM-shaped student repository (python flavour) and its manifest."""
-    import shutil
-
-    import torch
-
-    from discovery.onnx_export import export_onnx
-    from discovery.student import Student, backbone_dir, load_backbone
-    from discovery.triton_config import config_pbtxt
-
-    torch.manual_seed(0)
-    model = Student(load_backbone(), [1.0 / K] * K).eval()
-    vdir = repo / "mira_bench" / "1"
-    vdir.mkdir(parents=True)
-    ids = np.ones((2, 16), np.int64)
-    export_onnx(model, vdir / "model.onnx", ids, np.ones_like(ids))
-    shutil.copy(ROOT / "discovery" / "triton_python_model.py", vdir / "model.py")
-    (repo / "mira_bench" / "config.pbtxt").write_text(config_pbtxt("mira_bench", K, "python"))
-    (repo / "tokenizer").mkdir()
-    shutil.copy(backbone_dir() / "tokenizer.json", repo / "tokenizer" / "tokenizer.json")
-    manifest = {
-        "groups": {"bench": {"model": "mira_bench", "version": 1,
-                             "anchors": [f"a{i}" for i in range(K)], "weights": [1 / K] * K,
-                             "rubric_version": "bench"}},
-        "source_groups": {"stdlib": "bench"}, "fallback_group": "bench",
-        "thresholds": {"stdlib": 0.0}, "default_threshold": 0.0, "budget": 0.5,
-        "tokenizer": "tokenizer/tokenizer.json", "max_length": max_length,
-        "max_chars": max_length * 8,
-    }
-    path = repo / "mira_manifest.json"
-    path.write_text(json.dumps(manifest))
-    return path
-
-
-def documents(n: int) -> list[tuple[bytes, bytes]]:
-    """Real text: slices of the Python standard library's source files."""
-    files = sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py"))
-    texts = [f.read_text(errors="replace") for f in files]
-    out = []
-    for i in range(n):
-        t = texts[i % len(texts)]
-        start = (i * 997) % max(1, len(t) - 3000)
-        key = f"b{i:07d}"
-        doc = {"id": key, "source": "stdlib", "text": t[start:start + 3000]}
-        out.append((key.encode(), json.dumps(doc).encode()))
-    return out
-
-
-def produce(bootstrap: str, topic: str, docs: list[tuple[bytes, bytes]]) -> None:
-    from kafka import KafkaProducer
-    from kafka.admin import KafkaAdminClient, NewTopic
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    admin.create_topics([NewTopic(topic, 3, 1)])
-    admin.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, compression_type="lz4")
-    for key, value in docs:
-        producer.send(topic, key=key, value=value)
-    producer.flush()
-    producer.close()
+from bench.stream_setup import (  # noqa: E402
+    MODELS,
+    build_repo,
+    build_tiny_repo,
+    consume_rate,
+    documents,
+    produce,
+)
 
 
 async def _triton_only(url: str, batches: list[tuple[np.ndarray, np.ndarray]],
@@ -134,6 +64,29 @@ def triton_only(url: str, manifest: Path, docs: list[tuple[bytes, bytes]], batch
     texts = [json.loads(v)["text"] for _, v in docs]
     batches = [tok.encode(texts[i:i + batch]) for i in range(0, len(texts), batch)]
     return asyncio.run(_triton_only(url, batches, in_flight))
+
+
+def tokenize_rates(manifest: Path, docs: list[tuple[bytes, bytes]], batch: int) -> dict[str, float]:
+    """docs/s of the scorer's TokenizerPool with 1 (a thread) and 2 worker processes."""
+    from mira.contracts import RepositoryManifest
+    from scorer.tokenpool import TokenizerPool
+
+    m = RepositoryManifest.model_validate_json(manifest.read_text())
+    texts = [json.loads(v)["text"] for _, v in docs]
+    chunks = [texts[i:i + batch] for i in range(0, len(texts), batch)]
+    out = {}
+    for workers in (1, 2):
+        pool = TokenizerPool(manifest.parent / m.tokenizer, m.max_length, m.max_chars, workers)
+        out[f"tokenize x{workers}"] = len(texts) / asyncio.run(_time_pool(pool, chunks, workers))
+        pool.close()
+    return out
+
+
+async def _time_pool(pool: Any, chunks: list[list[str]], warm: int) -> float:
+    await asyncio.gather(*(pool.encode(c) for c in chunks[:warm]))  # start the workers
+    t0 = time.perf_counter()
+    await asyncio.gather(*(pool.encode(c) for c in chunks))
+    return time.perf_counter() - t0
 
 
 def _metric(port: int, name: str) -> float:
@@ -222,10 +175,16 @@ def report(args: argparse.Namespace, rates: dict[str, float]) -> str:
         "",
         "| path | docs/s | ratio |",
         "|---|---:|---:|",
-        f"| Triton only (pre-tokenized, same batches) | {tri:.1f} | 1.00 (baseline) |",
+        f"| Triton only (pre-tokenized, same batches; mean of runs before and after, spread "
+        f"{rates['triton-spread']:.0%}) | {tri:.1f} | 1.00 (baseline) |",
         f"| end to end `mira score` ({args.delivery}) | {e2e:.1f} | {ratio} |",
         f"| naive one-at-a-time loop ({args.naive_docs} docs) | {nai:.1f} | "
         f"end to end is {e2e / nai:.1f}x faster |",
+        "",
+        f"Tokenization alone (TokenizerPool, same batches): {rates['tokenize x1']:.0f} docs/s "
+        f"in a thread, {rates['tokenize x2']:.0f} docs/s with 2 worker processes; bare "
+        f"kafka-python: consume {rates['consume']:.0f} docs/s, produce (lz4, acks=all) "
+        f"{rates['produce']:.0f} docs/s.",
         "",
         "On this host the scorer's tokenization, Kafka client and Triton's ONNX inference share "
         "the same cores, so the end-to-end/Triton ratio is a lower bound of the ratio with "
@@ -281,9 +240,11 @@ def _measure(args: argparse.Namespace, kafka: Any, manifest: Path, work: Path
         run_id = uuid.uuid4().hex[:6]
         topic = f"bench{run_id}.docs"
         docs = documents(args.docs)
-        produce(kafka.bootstrap, topic, docs)
-        rates = {"triton-only": triton_only(triton.grpc_url, manifest, docs, args.batch,
-                                            args.in_flight)}
+        rates = {"produce": produce(kafka.bootstrap, topic, docs),
+                 "consume": consume_rate(kafka.bootstrap, topic, len(docs)),
+                 **tokenize_rates(manifest, docs, args.batch)}
+        rates["triton-only"] = triton_only(triton.grpc_url, manifest, docs, args.batch,
+                                           args.in_flight)
         port = free_port()
         env = {"MIRA_KAFKA_BOOTSTRAP": kafka.bootstrap, "MIRA_TOPICS_INPUT": topic,
                "MIRA_TOPICS_ACCEPTED": f"bench{run_id}.acc", "MIRA_TOPICS_REJECTED": "",
@@ -294,6 +255,12 @@ def _measure(args: argparse.Namespace, kafka: Any, manifest: Path, work: Path
                "MIRA_TRITON_MAX_IN_FLIGHT": str(args.in_flight),
                "MIRA_SCORER_TOKENIZER_WORKERS": str(args.tokenizer_workers)}
         rates["end-to-end"] = end_to_end(env, args.docs, port, work / "scorer.log")
+        # Triton-only again after the end-to-end run: the baseline is the mean of both, so a
+        # change of load on this shared host during the run shows up as their spread
+        before = rates["triton-only"]
+        after = triton_only(triton.grpc_url, manifest, docs, args.batch, args.in_flight)
+        rates["triton-only"] = (before + after) / 2
+        rates["triton-spread"] = abs(before - after) / rates["triton-only"]
         rates["load"] = os.getloadavg()[0]
         rates["naive"] = naive(kafka.bootstrap, topic, f"bench{run_id}.naive", triton.grpc_url,
                                manifest, min(args.naive_docs, args.docs))

@@ -14,10 +14,10 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from mira.contracts import text_hash
-from mira.progress import bar
 from discovery.cache import AnnotationCache
 from discovery.teacher.base import Check, Failed, Prompt, Teacher
+from mira.contracts import text_hash
+from mira.progress import bar
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,9 @@ class Outcome(Generic[T]):
 def ask_cached(
     teacher: Teacher, cache: AnnotationCache, items: Sequence[Item], *, namespace: str,
     prompt: Callable[[Item], Prompt], schema: type[T], check: Check | None = None,
-    batch_size: int = 8, desc: str = "teacher",
+    batch_size: int = 8, desc: str = "teacher", temperature: float = 0.0,
 ) -> list[Outcome[T]]:
-    """Answers for ``items`` in order; ``namespace`` (e.g. the rubric version) is part of the key."""
+    """Answers for ``items`` in order; ``namespace`` (e.g. rubric version) is part of the key."""
     results: dict[int, Outcome[T]] = {}
     todo: list[int] = []
     for i, item in enumerate(items):
@@ -61,7 +61,8 @@ def ask_cached(
     with bar(desc=desc, total=len(todo)) as pbar:
         for b in range(0, len(todo), batch_size):
             idx = todo[b : b + batch_size]
-            answers = teacher.ask_many([prompt(items[i]) for i in idx], schema, check)
+            answers = teacher.ask_many([prompt(items[i]) for i in idx], schema, check,
+                                       temperature)
             for i, ans in zip(idx, answers, strict=True):
                 results[i] = _store(cache, items[i], ans, namespace, teacher.teacher_id)
             pbar.update(len(idx))

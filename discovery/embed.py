@@ -39,7 +39,7 @@ class Embedder:
         folder = model_dir or packaged_embedder_dir()
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length)
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self.model: Any = AutoModel.from_pretrained(str(folder)).eval()
         self.max_chars = max_chars
         self.batch_size = batch_size

@@ -11,10 +11,10 @@ import hashlib
 import json
 from collections.abc import Sequence
 
-from mira.contracts import SCORE_MAX, SCORE_MIN, Anchor, AnchorScore, ScoreAnswer
-from discovery.teacher.base import Check, Prompt
+from discovery.teacher.base import Check, Message, Prompt
 from discovery.teacher.guide import proposal_guide, score_guide
 from discovery.teacher.parse import AnswerError
+from mira.contracts import SCORE_MAX, SCORE_MIN, Anchor, AnchorScore, ScoreAnswer
 
 PROMPT_VERSION = "mira-prompts-v1"
 
@@ -26,10 +26,11 @@ _SYSTEM = (
 
 _PROPOSE = (
     "Source: {source}\n<document>\n{text}\n</document>\n\n"
-    "What makes documents like this one good or bad training data? Propose {n} quality "
-    "dimensions. For each give a snake_case name, a description, what a high score looks like and "
-    "what a low score looks like. Answer as JSON: an object with key \"dimensions\", a list of "
-    "objects with keys \"name\", \"description\", \"high\", \"low\"."
+    "Which qualities decide whether documents like this one are useful to train a language "
+    "model? Propose {n} different quality aspects. For each give its name (a snake_case noun "
+    "such as the aspect itself), a description, what a good document shows (high) and what a "
+    "poor one shows (low). Answer as JSON: an object with key \"dimensions\", a list of objects "
+    "with keys \"name\", \"description\", \"high\", \"low\"."
 )
 
 _SCORE = (
@@ -41,29 +42,53 @@ _SCORE = (
 )
 
 
+# One worked exchange per task, shown only to unguided backends (a plain HTTP server hosting a
+# small model): it teaches the answer's JSON shape.  The example document is not from the corpus.
+_EXAMPLE_DOC = "def add(a, b):\n    return a + b"
+_EXAMPLE_PROPOSAL = (
+    '{"dimensions": [{"name": "correctness", "description": "whether the code does what it '
+    'claims", "high": "logic is right and handles edge cases", "low": "bugs or wrong results"}]}'
+)
+
+
+def _example(kind: str, anchors: Sequence[Anchor] = ()) -> list[Message]:
+    if kind == "propose":
+        user = _PROPOSE.format(source="example", text=_EXAMPLE_DOC, n=1)
+        return [{"role": "user", "content": user}, {"role": "assistant", "content": _EXAMPLE_PROPOSAL}]
+    dims = "\n".join(f"- {a.name}: {a.description}" for a in anchors)
+    user = _SCORE.format(source="example", text=_EXAMPLE_DOC, dims=dims, lo=SCORE_MIN, hi=SCORE_MAX)
+    answer = json.dumps({"scores": [{"anchor": a.name, "rationale": "short and correct but "
+                                     "undocumented", "score": 3} for a in anchors]})
+    return [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
+
+
 def cut(text: str, max_chars: int) -> str:
     """The text exactly as the teacher sees it."""
     return text[:max_chars]
 
 
 def proposal_prompt(source: str, text: str, n: int, *, name_tokens: int = 6,
-                    text_tokens: int = 16) -> Prompt:
+                    text_tokens: int = 16, few_shot: bool = False) -> Prompt:
     user = _PROPOSE.format(source=source, text=text, n=n)
+    shots = _example("propose") if few_shot else []
     return Prompt(
-        messages=[{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
+        messages=[{"role": "system", "content": _SYSTEM}, *shots,
+                  {"role": "user", "content": user}],
         prefix='{"dimensions": [{"name": "',
         guide=proposal_guide(n, name_tokens, text_tokens),
     )
 
 
 def score_prompt(source: str, text: str, anchors: Sequence[Anchor], *,
-                 rationale_tokens: int = 12) -> Prompt:
+                 rationale_tokens: int = 12, few_shot: bool = False) -> Prompt:
     dims = "\n".join(f"- {a.name}: {a.description}" for a in anchors)
     user = _SCORE.format(source=source, text=text, dims=dims, lo=SCORE_MIN, hi=SCORE_MAX)
     first = json.dumps(anchors[0].name)
     names = [a.name for a in anchors]
+    shots = _example("score", anchors) if few_shot else []
     return Prompt(
-        messages=[{"role": "system", "content": _SYSTEM}, {"role": "user", "content": user}],
+        messages=[{"role": "system", "content": _SYSTEM}, *shots,
+                  {"role": "user", "content": user}],
         prefix='{"scores": [{"anchor": ' + first + ', "rationale": "',
         guide=score_guide(names, SCORE_MIN, SCORE_MAX, rationale_tokens),
     )
@@ -71,7 +96,8 @@ def score_prompt(source: str, text: str, anchors: Sequence[Anchor], *,
 
 def prompt_hash() -> str:
     """Hash of every template (changes whenever a prompt changes)."""
-    blob = "\n\x00".join([PROMPT_VERSION, _SYSTEM, _PROPOSE, _SCORE])
+    blob = "\n\x00".join([PROMPT_VERSION, _SYSTEM, _PROPOSE, _SCORE, _EXAMPLE_DOC,
+                          _EXAMPLE_PROPOSAL])
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -28,7 +28,10 @@ def backbone_dir() -> Path:
 def load_backbone(path: Path | None = None) -> Any:
     from transformers import BertModel
 
-    model = BertModel.from_pretrained(str(path or backbone_dir()), add_pooling_layer=False)
+    # Load with the pooler (the checkpoint has it, so nothing is reported as unexpected), then
+    # drop it: the student mean-pools the last hidden state.
+    model = BertModel.from_pretrained(str(path or backbone_dir()))
+    model.pooler = None
     model.eval()
     return model
 

@@ -12,10 +12,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mira.cli import Context, fail
+
+if TYPE_CHECKING:
+    from mira.settings import MiraSettings
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,7 @@ class DemoRun:
     seed: int
     max_docs: int
     artifacts: dict[str, Path] = field(default_factory=dict)
+    settings: MiraSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,32 @@ def step_stats(run: DemoRun) -> str:
     total = stats.total
     tokens = total.approx_tokens if total else 0
     return f"{len(stats.sources)} sources, {len(stats.groups)} groups, ~{tokens:,} tokens"
+
+
+# Sizes that keep the SmolLM2-135M teacher on 2 CPU cores within the demo's time budget.
+DISCOVER_SIZES: dict[str, Any] = {
+    "k": None, "k_max": 5, "samples_per_source": 8, "anchors": 6, "samples_per_group": 6,
+    "dims_per_doc": 2, "docs_per_group": 32, "max_chars": 1000, "rationale_tokens": 8,
+    "only": (),
+}
+
+
+def step_discover(run: DemoRun) -> str:
+    """Group sources, discover rubrics and annotate with the SmolLM2 teacher (``mira discover``)."""
+    from discovery.corpus_io import by_source
+    from discovery.driver import drive
+    from discovery.rundir import RunDir
+    from mira.settings import MiraSettings
+
+    teacher = (run.settings or MiraSettings()).teacher
+    run_dir = RunDir(run.workdir / "run")
+    run_dir.root.mkdir(parents=True, exist_ok=True)
+    kw = {**DISCOVER_SIZES, "seed": run.seed}
+    summary = drive(("groups", "rubrics", "annotate"), by_source(run.artifacts["corpus"]),
+                    run_dir, teacher, kw, {})
+    run.artifacts["run"] = run_dir.root
+    groups = summary.get("groups", {})
+    return f"{len(groups)} groups, rubrics + annotations -> {run_dir.root}"
 
 
 def step_distill(run: DemoRun) -> str:
@@ -124,6 +155,8 @@ def step_report(run: DemoRun) -> str:
 STEPS: list[Step] = [
     Step("corpus", "build a multi-source corpus", step_corpus),
     Step("stats", "describe it per source and group", step_stats),
+    Step("discover", "group sources, discover rubrics, annotate (SmolLM2 teacher)",
+         step_discover),
     Step("distill", "distil the teacher into one student per group", step_distill),
     Step("export", "ONNX + thresholds + Triton model repository", step_export),
     Step("filter", "score the corpus in-process (mira filter)", step_filter),
@@ -165,10 +198,12 @@ def _print_timings(results: list[StepResult]) -> None:
 @click.pass_obj
 def demo(obj: Context, workdir: Path, max_docs: int, seed: int, until: str | None) -> None:
     """Run the main job end to end on this machine (no servers): corpus, stats, ..."""
-    cs = obj.settings({"corpus": {"max_docs": max_docs, "seed": seed}}).corpus
+    settings = obj.settings({"corpus": {"max_docs": max_docs, "seed": seed}})
+    cs = settings.corpus
     names = [s.name for s in STEPS]
     steps = STEPS[: names.index(until) + 1] if until else STEPS
-    run = DemoRun(workdir=workdir, seed=cs.seed, max_docs=cs.max_docs or max_docs)
+    run = DemoRun(workdir=workdir, seed=cs.seed, max_docs=cs.max_docs or max_docs,
+                  settings=settings)
     try:
         results = run_steps(steps, run)
     except Exception as exc:  # one clear line, the traceback in the debug log

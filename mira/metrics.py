@@ -49,6 +49,7 @@ CONSUMER_LAG = Gauge(
 )
 COMMITS = Counter("mira_commits_total", "Offset commits (or committed transactions)", ["mode"])
 COMMIT_ERRORS = Counter("mira_commit_errors_total", "Failed commits or aborted transactions")
+ASSIGNED = Gauge("mira_assigned_partitions", "Input partitions assigned to this scorer")
 PAUSED = Gauge("mira_partitions_paused", "Partitions paused for backpressure or Triton outage")
 READY = Gauge("mira_ready", "1 when the scorer is ready (assigned, Triton reachable)")
 MANIFEST_RELOADS = Counter(

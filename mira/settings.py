@@ -106,6 +106,20 @@ class ScorerSettings(_Section):
     session_timeout_ms: int = Field(default=45_000, ge=1000)
 
 
+class TeacherSettings(_Section):
+    """Teacher LLM for discovery (``mira discover``); env e.g. MIRA_TEACHER_URL."""
+
+    backend: Literal["local", "openai", "vllm"] = "local"
+    url: str | None = None
+    model: str | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(default=120.0, gt=0)
+    concurrency: int = Field(default=4, ge=1)
+    batch_size: int = Field(default=8, ge=1)
+    max_new_tokens: int = Field(default=256, ge=8)
+    max_retries: int = Field(default=2, ge=0)
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = False
@@ -166,6 +180,7 @@ class MiraSettings(BaseSettings):
     triton: TritonSettings = TritonSettings()
     scorer: ScorerSettings = ScorerSettings()
     log: LogSettings = LogSettings()
+    teacher: TeacherSettings = TeacherSettings()
     corpus: CorpusSettings = CorpusSettings()
     distill: DistillSettings = DistillSettings()
     export: ExportSettings = ExportSettings()
@@ -256,7 +271,8 @@ def load_settings(
         loc = tuple(err["loc"])
         where = _describe_source(loc, layers)
         value = err.get("input")
-        shown = "***" if any("password" in str(p) for p in loc) else repr(value)
+        secret = any(k in str(p) for p in loc for k in ("password", "api_key"))
+        shown = "***" if secret else repr(value)
         field = ".".join(str(p) for p in loc)
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise SettingsError(

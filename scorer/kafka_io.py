@@ -53,7 +53,7 @@ def _listener_class() -> type:
             self.io.on_revoked(list(revoked), lost=False)
 
         def on_partitions_assigned(self, assigned: Any) -> None:
-            log.info("assigned %s", sorted(f"{tp.topic}-{tp.partition}" for tp in assigned))
+            self.io.on_assigned(list(assigned))
 
         def on_partitions_lost(self, lost: Any) -> None:
             self.io.on_revoked(list(lost), lost=True)
@@ -71,6 +71,7 @@ class KafkaIO:
         self._held: dict[Any, Ready[OutMessage]] = {}
         self._lock = threading.Lock()
         self._unstable_since = 0.0
+        self._assigned: set[Any] = set()
         eos = opts.delivery == "exactly-once"
         self.consumer = KafkaConsumer(
             group_id=opts.group_id, enable_auto_commit=False, auto_offset_reset="earliest",
@@ -172,16 +173,22 @@ class KafkaIO:
         try:
             self.committer.deliver(batch)
         except Exception:
-            with self._lock:
-                owned = set(self.tracker.partitions())
+            with self._lock:  # keep for a retry what is still ours (same assignment epoch)
                 newer, self._held = self._held, {}
                 for tp, ready in batch.items():
-                    if tp in owned:
+                    if self.tracker.owns(tp, ready.epoch):
                         _merge(self._held, tp, ready)
                 for tp, ready in newer.items():
                     _merge(self._held, tp, ready)
             raise
         return sum(len(r.items) for r in batch.values())
+
+    def on_assigned(self, partitions: list[Any]) -> None:
+        """Runs on kafka-python's network thread (incremental under cooperative rebalancing)."""
+        with self._lock:
+            self._assigned.update(partitions)
+            metrics.ASSIGNED.set(len(self._assigned))
+        log.info("assigned %s", sorted(f"{tp.topic}-{tp.partition}" for tp in partitions))
 
     def on_revoked(self, partitions: list[Any], lost: bool) -> None:
         """Runs on kafka-python's network thread: must not block on the clients.
@@ -194,6 +201,8 @@ class KafkaIO:
             for tp in partitions:
                 held = self._held.pop(tp, None)
                 dropped += len(held.items) if held else 0
+            self._assigned.difference_update(partitions)
+            metrics.ASSIGNED.set(len(self._assigned))
         log.info("%s %d partitions, %d uncommitted abandoned",
                  "lost" if lost else "revoked", len(partitions), dropped)
 
@@ -208,7 +217,7 @@ def _merge(into: dict[Any, Ready[OutMessage]], tp: Any, ready: Ready[OutMessage]
     """Append ``ready`` (later offsets) to what is held for ``tp``."""
     held = into.get(tp)
     if held is None:
-        into[tp] = Ready(list(ready.items), ready.commit_offset)
+        into[tp] = Ready(list(ready.items), ready.commit_offset, ready.epoch)
     else:
         held.items.extend(ready.items)
         held.commit_offset = ready.commit_offset

@@ -33,6 +33,7 @@ class Ready(Generic[T]):
 
     items: list[T]
     commit_offset: int
+    epoch: int = 0  # assignment epoch of the partition the items came from
 
 
 @dataclass(slots=True)
@@ -84,7 +85,7 @@ class OffsetTracker(Generic[P, T]):
                     last = part.order.popleft()
                     items.append(part.done.pop(last))
                 if items:
-                    out[key] = Ready(items, last + 1)
+                    out[key] = Ready(items, last + 1, part.epoch)
         return out
 
     def revoke(self, partitions: Iterable[P]) -> int:
@@ -96,6 +97,12 @@ class OffsetTracker(Generic[P, T]):
                 if part is not None:
                     dropped += len(part.order)
         return dropped
+
+    def owns(self, partition: P, epoch: int) -> bool:
+        """Whether ``partition`` is still tracked in assignment ``epoch``."""
+        with self._lock:
+            part = self._parts.get(partition)
+            return part is not None and part.epoch == epoch
 
     def pending(self) -> int:
         """Started messages not yet popped (completed or not)."""

@@ -120,11 +120,29 @@ class AsyncTritonScorer:
         except Exception:
             return False
 
-    async def load_model(self, model: str) -> None:
+    async def load_model(self, model: str, keep_versions: int = 2) -> None:
+        """(Re)load ``model`` from the repository, keeping the ``keep_versions`` newest versions
+        loaded, so requests still naming the previous version succeed during a switch.
+
+        The repository's config is used as is, except its version policy (sent as a config
+        override: Triton's default policy would unload the old version as the new one loads).
+        """
+        override = await self._config_override(model, keep_versions)
         try:
-            await self._client.load_model(model, client_timeout=self.timeout_s)
+            await self._client.load_model(model, config=override, client_timeout=self.timeout_s)
         except Exception as exc:
             raise classify(exc) from exc
+
+    async def _config_override(self, model: str, keep_versions: int) -> str | None:
+        from google.protobuf import json_format
+
+        try:
+            response = await self._client.get_model_config(model, client_timeout=5.0)
+        except Exception:  # not loaded yet: load with the repository's own config
+            return None
+        config = response.config
+        config.version_policy.latest.num_versions = keep_versions
+        return str(json_format.MessageToJson(config, preserving_proto_field_name=True))
 
     async def model_ready(self, model: str, version: str) -> bool:
         try:

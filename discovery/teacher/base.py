@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -92,20 +92,24 @@ class Teacher(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (HTTP clients, models)."""
 
-    def ask(self, prompt: Prompt, schema: type[T], check: Check | None = None) -> T | Failed:
-        return self.ask_many([prompt], schema, check)[0]
+    def ask(self, prompt: Prompt, schema: type[T], check: Check | None = None,
+            temperature: float = 0.0) -> T | Failed:
+        return self.ask_many([prompt], schema, check, temperature)[0]
 
     def ask_many(
-        self, prompts: Sequence[Prompt], schema: type[T], check: Check | None = None
+        self, prompts: Sequence[Prompt], schema: type[T], check: Check | None = None,
+        temperature: float = 0.0,
     ) -> list[T | Failed]:
-        """Ask every prompt; retry invalid answers (bounded); count every outcome."""
+        """Ask every prompt; retry invalid answers (bounded, sampled); count every outcome.
+
+        ``temperature`` 0 means greedy on the first try; retries always sample (0.7 or more)."""
         results: list[T | Failed | None] = [None] * len(prompts)
         pending = list(range(len(prompts)))
         attempt = 0
         while pending:
             sampling = Sampling(
                 max_new_tokens=self.max_new_tokens,
-                temperature=0.0 if attempt == 0 else 0.7,
+                temperature=temperature if attempt == 0 else max(temperature, 0.7),
                 seed=self.seed + attempt,
             )
             raws = self.complete([prompts[i] for i in pending], schema, sampling)

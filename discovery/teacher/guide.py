@@ -34,7 +34,8 @@ class Text:
 Segment = Lit | Digit | Text
 
 
-def score_guide(anchors: Sequence[str], lo: int, hi: int, rationale_tokens: int) -> tuple[Segment, ...]:
+def score_guide(anchors: Sequence[str], lo: int, hi: int, rationale_tokens: int
+                ) -> tuple[Segment, ...]:
     segs: list[Segment] = []
     for i, name in enumerate(anchors):
         head = '{"scores": [' if i == 0 else ", "

@@ -48,7 +48,8 @@ class LocalHFTeacher(Teacher):
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(str(folder)).to(device).eval()
+        model: Any = AutoModelForCausalLM.from_pretrained(str(folder))
+        self.model: Any = model.to(device).eval()
         self.device = device
         self.batch_size = batch_size
         self.generated_tokens = 0

@@ -57,7 +57,8 @@ class OpenAITeacher(Teacher):
 
     def __init__(self, base_url: str, model: str, *, api_key: SecretStr | None = None,
                  timeout_s: float = 120.0, concurrency: int = 4, http_retries: int = 4,
-                 backoff_s: float = 0.5, structured: StructuredMode = "json_schema", **kw: Any):
+                 backoff_s: float = 0.5, structured: StructuredMode = "json_schema",
+                 transport: httpx.BaseTransport | None = None, **kw: Any):
         super().__init__(**kw)
         self.model = model
         self.structured: StructuredMode = structured
@@ -69,7 +70,8 @@ class OpenAITeacher(Teacher):
         self.url = url if url.endswith("/v1") else url + "/v1"
         self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=10.0),
                                     headers=headers,
-                                    limits=httpx.Limits(max_connections=self.concurrency))
+                                    limits=httpx.Limits(max_connections=self.concurrency),
+                                    transport=transport)
         self.http_requests = 0
 
     @property
@@ -119,7 +121,7 @@ class OpenAITeacher(Teacher):
     def _sleep(self, attempt: int, why: str) -> None:
         if attempt >= self.http_retries:
             return
-        delay = self.backoff_s * (2**attempt) * (0.5 + random.random())  # noqa: S311
+        delay = self.backoff_s * (2**attempt) * (0.5 + random.random())
         log.info("teacher request retry %d in %.2f s (%s)", attempt + 1, delay, why)
         time.sleep(delay)
 

@@ -81,8 +81,8 @@ def _close_truncated(fragment: str) -> str:
             if stack:
                 stack.pop()
             last_safe = i + 1
-        elif ch == ",":
-            last_safe = i
+        elif ch == "," and stack and stack[-1] == "]":
+            last_safe = i  # drop the unfinished last element of a list
     head = fragment[:last_safe] if last_safe else fragment
     # recompute the open brackets of the kept head
     stack = []

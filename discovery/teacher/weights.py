@@ -56,7 +56,7 @@ def converted_dir(gguf: Path, root: Path | None = None) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model.hf_quantizer = None  # weights are dequantised: save them as plain tensors
+    model.hf_quantizer = None  # type: ignore[assignment]  # weights are dequantised: save them as plain tensors
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.save_pretrained(tmp)

@@ -53,6 +53,14 @@ def produce(bootstrap: str, topic: str, docs: list[tuple[str, bytes]]) -> None:
     producer.close()
 
 
+def trickle(bootstrap: str, topic: str, docs: list[tuple[str, bytes]], chunk: int = 100,
+            pause_s: float = 0.1) -> None:
+    """Produce in small chunks with pauses, so documents keep flowing for a while."""
+    for i in range(0, len(docs), chunk):
+        produce(bootstrap, topic, docs[i:i + chunk])
+        time.sleep(pause_s)
+
+
 @dataclass
 class Outputs:
     records: dict[str, list[Any]] = field(default_factory=dict)

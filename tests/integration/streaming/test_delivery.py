@@ -9,7 +9,7 @@ import pytest
 
 from mira.services.triton import TritonServer
 from tests.integration.streaming.conftest import SOURCES, scorer_env
-from tests.integration.streaming.kafkautil import make_docs, produce, read_all
+from tests.integration.streaming.kafkautil import make_docs, produce, read_all, trickle
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -88,3 +88,32 @@ def test_triton_outage_pauses_then_resumes_by_itself(
     scorer.wait_ready(30)
     assert scorer.terminate() == 0
     assert set(out.id_counts()) == {k for k, _ in docs}, "documents lost across the outage"
+
+
+def test_exactly_once_second_replica_joins_mid_run(
+    kafka_broker: Any, stream_triton: TritonServer, stream_manifest: Path,
+    topics: dict[str, str], scorer_factory: Any,
+) -> None:
+    """A cooperative rebalance moves partitions while documents flow: no loss, no duplicate."""
+    import threading
+
+    docs = make_docs(6000, SOURCES, bad_every=97)
+    env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url,
+                     "exactly-once")
+    produce(kafka_broker.bootstrap, topics["docs"], docs[:2000])
+    first = scorer_factory(env)
+    first.wait_for("mira_commits_total", 1)
+    feeder = threading.Thread(target=trickle, args=(kafka_broker.bootstrap, topics["docs"],
+                                                    docs[2000:4000], 100, 0.3))
+    feeder.start()  # documents keep flowing while the group rebalances
+    second = scorer_factory({**env, "MIRA_SCORER_INSTANCE_ID": f"{topics['group']}-1",
+                             "MIRA_SCORER_TRANSACTIONAL_ID": f"{topics['group']}-tx1"})
+    second.wait_for("mira_assigned_partitions", 1)
+    feeder.join()
+    produce(kafka_broker.bootstrap, topics["docs"], docs[4000:])
+    out = _outputs(kafka_broker.bootstrap, topics, len(docs))
+    assert second.metric("mira_documents_in_total") > 0, "the second replica got no work"
+    assert first.terminate() == 0 and second.terminate() == 0
+    counts = out.id_counts()
+    assert set(counts) == {k for k, _ in docs}, "documents lost"
+    assert max(counts.values()) == 1, "duplicates across a rebalance in exactly-once mode"

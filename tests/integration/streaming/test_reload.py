@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tritonclient.grpc as grpcclient
 
 from tests.integration.streaming.conftest import (
     SOURCE_GROUPS,
@@ -17,7 +17,7 @@ from tests.integration.streaming.conftest import (
     load_all,
     scorer_env,
 )
-from tests.integration.streaming.kafkautil import make_docs, produce, read_all
+from tests.integration.streaming.kafkautil import make_docs, produce, read_all, trickle
 from tests.integration.streaming.tiny_repo import add_version, build_tiny_repo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -30,12 +30,6 @@ def _bump(manifest: Path, group: str, version: int, thresholds: dict[str, float]
     tmp = manifest.with_suffix(".tmp")
     tmp.write_text(json.dumps(data))
     tmp.replace(manifest)
-
-
-def _trickle(bootstrap: str, topic: str, docs: list[tuple[str, bytes]]) -> None:
-    for i in range(0, len(docs), 100):
-        produce(bootstrap, topic, docs[i:i + 100])
-        time.sleep(0.1)
 
 
 def test_new_model_version_and_thresholds_without_restart(
@@ -52,7 +46,7 @@ def test_new_model_version_and_thresholds_without_restart(
     scorer.wait_for("mira_documents_accepted_total", 1)
 
     # keep documents flowing while Triton loads version 2 and the scorer switches to it
-    feeder = threading.Thread(target=_trickle, args=(kafka_broker.bootstrap, topics["docs"],
+    feeder = threading.Thread(target=trickle, args=(kafka_broker.bootstrap, topics["docs"],
                                                      during))
     feeder.start()
     add_version(manifest.parent, "code", 2, seed=0)
@@ -60,6 +54,9 @@ def test_new_model_version_and_thresholds_without_restart(
     _bump(manifest, "code", 2, new_thresholds)
     scorer.wait_for('mira_manifest_reloads_total', 1, timeout_s=60)
     feeder.join()
+    # the scorer loaded v2 keeping v1 (requests already sent with v1 cannot fail)
+    client = grpcclient.InferenceServerClient(triton.grpc_url)
+    assert client.is_model_ready("mira_code", "2") and client.is_model_ready("mira_code", "1")
     produce(kafka_broker.bootstrap, topics["docs"], second)
 
     out = read_all(kafka_broker.bootstrap, [topics["accepted"], topics["rejected"]],

@@ -57,7 +57,6 @@ output [
 ]
 dynamic_batching {{ max_queue_delay_microseconds: 2000 }}
 instance_group [ {{ count: 1 kind: KIND_CPU }} ]
-version_policy: {{ latest: {{ num_versions: 2 }} }}
 """
 
 

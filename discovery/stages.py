@@ -1,0 +1,168 @@
+"""The three discovery stages; each reads the corpus and the run directory, writes artifacts.
+
+Library code: plain arguments in, artifacts out (the CLI loads settings and builds the teacher).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from discovery import prompts, rubrics
+from discovery.asking import Item, ask_cached
+from discovery.cache import AnnotationCache
+from discovery.embed import EMBEDDER_NAME, Embedder
+from discovery.grouping import build_grouping
+from discovery.rundir import RunDir, write_jsonl, write_model
+from discovery.sampling import balanced
+from discovery.teacher.base import AnswerStats, Teacher
+from mira.contracts import (
+    Annotation,
+    Document,
+    GroupingArtifact,
+    ProposalAnswer,
+    RubricArtifact,
+    ScoreAnswer,
+)
+
+log = logging.getLogger(__name__)
+
+Corpus = Mapping[str, Sequence[Document]]
+
+
+@dataclass(frozen=True)
+class RubricOptions:
+    anchors: int = 15
+    samples_per_group: int = 16
+    dims_per_doc: int = 2
+    max_chars: int = 1500
+    batch_size: int = 8
+    seed: int = 0
+    temperature: float = 0.7  # proposals are sampled (seeded): greedy repeats one idea
+    text_tokens: int = 16  # budget of each free text field of a proposal (local backend)
+
+
+@dataclass(frozen=True)
+class AnnotateOptions:
+    docs_per_group: int = 64
+    max_chars: int = 1500
+    rationale_tokens: int = 12
+    batch_size: int = 8
+    seed: int = 0
+
+
+def run_groups(corpus: Corpus, run: RunDir, *, k: int | None, k_range: tuple[int, int] = (2, 8),
+               pins: Mapping[str, str] | None = None, samples_per_source: int = 16,
+               seed: int = 0, embed_max_length: int = 128, embedder: Embedder | None = None
+               ) -> GroupingArtifact:
+    """Step 1: embed a sample per source, cluster source centroids, write grouping.json."""
+    emb = embedder or Embedder(max_length=embed_max_length)
+    vectors = {}
+    for src in sorted(corpus):
+        docs = balanced(corpus, [src], samples_per_source, seed, "groups")
+        if docs:
+            vectors[src] = emb.encode([d.text for d in docs])
+    if not vectors:
+        raise ValueError("the corpus holds no non-empty documents")
+    art = build_grouping(vectors, k=k, k_range=k_range, pins=pins, seed=seed,
+                         embedder=EMBEDDER_NAME)
+    write_model(run.grouping, art)
+    run.update_report("groups", {"k": art.k, "silhouette": art.silhouette,
+                                 "groups": {g.name: g.sources for g in art.groups}})
+    return art
+
+
+def run_rubrics(corpus: Corpus, run: RunDir, teacher: Teacher, opts: RubricOptions,
+                groups: Sequence[str] | None = None, embedder: Embedder | None = None
+                ) -> list[RubricArtifact]:
+    """Step 2: the teacher proposes dimensions per sampled doc; cluster them into anchors."""
+    grouping = run.read_grouping()
+    emb = embedder or Embedder()
+    phash = prompts.prompt_hash()
+    namespace = f"propose:{phash}:{opts.dims_per_doc}:{opts.text_tokens}:{opts.temperature}"
+    out: list[RubricArtifact] = []
+    with AnnotationCache(run.cache) as cache:
+        for g in grouping.groups:
+            if groups and g.name not in groups:
+                continue
+            teacher.stats = AnswerStats()
+            docs = balanced(corpus, g.sources, opts.samples_per_group, opts.seed,
+                            f"rubric:{g.name}")
+            items = [Item(d.id, d.source, prompts.cut(d.text, opts.max_chars)) for d in docs]
+            res = ask_cached(
+                teacher, cache, items, namespace=namespace, schema=ProposalAnswer,
+                prompt=lambda it: prompts.proposal_prompt(it.source, it.text, opts.dims_per_doc,
+                                                          text_tokens=opts.text_tokens),
+                batch_size=opts.batch_size, desc=f"rubric {g.name}",
+                temperature=opts.temperature,
+            )
+            proposals = [p for r in res if r.value is not None for p in r.value.dimensions]
+            if not proposals:
+                raise RuntimeError(f"group {g.name}: the teacher gave no valid proposal "
+                                   f"({len(res)} documents asked); see {run.report}")
+            vecs = emb.encode([rubrics.proposal_text(p) for p in proposals])
+            k = rubrics.choose_k(proposals, opts.anchors)
+            anchors = rubrics.build_anchors(proposals, vecs, rubrics.cluster_proposals(vecs, k,
+                                                                                       opts.seed))
+            counts = _counts(res) | {"proposals": len(proposals), "anchors": len(anchors),
+                                     "distinct_names": len({rubrics.snake(p.name)
+                                                            for p in proposals})}
+            rubric = rubrics.make_rubric(g.name, teacher.teacher_id, phash,
+                                         [d.id for d in docs], anchors, counts)
+            run.write_rubric(rubric)
+            run.update_report(f"rubrics:{g.name}", counts | teacher.stats.as_dict())
+            out.append(rubric)
+    return out
+
+
+def run_annotate(corpus: Corpus, run: RunDir, teacher: Teacher, opts: AnnotateOptions,
+                 groups: Sequence[str] | None = None) -> dict[str, int]:
+    """Step 3a: the teacher scores sampled docs on every anchor; write annotations JSONL."""
+    grouping = run.read_grouping()
+    written: dict[str, int] = {}
+    with AnnotationCache(run.cache) as cache:
+        for g in grouping.groups:
+            if groups and g.name not in groups:
+                continue
+            written[g.name] = _annotate_group(corpus, run, teacher, opts, cache, g.name, g.sources)
+    return written
+
+
+def _annotate_group(corpus: Corpus, run: RunDir, teacher: Teacher, opts: AnnotateOptions,
+                    cache: AnnotationCache, group: str, sources: Sequence[str]) -> int:
+    rubric = run.read_rubric(group)
+    teacher.stats = AnswerStats()
+    docs = balanced(corpus, sources, opts.docs_per_group, opts.seed, f"annotate:{group}")
+    items = [Item(d.id, d.source, prompts.cut(d.text, opts.max_chars)) for d in docs]
+    started = time.perf_counter()
+    res = ask_cached(
+        teacher, cache, items, namespace=rubric.version, schema=ScoreAnswer,
+        prompt=lambda it: prompts.score_prompt(it.source, it.text, rubric.anchors,
+                                               rationale_tokens=opts.rationale_tokens),
+        check=prompts.anchor_check(rubric.anchor_names()), batch_size=opts.batch_size,
+        desc=f"annotate {group}",
+    )
+    rows = [
+        Annotation(doc_id=r.item.doc_id, source=r.item.source, group=group, text=r.item.text,
+                   rubric_version=rubric.version, teacher=teacher.teacher_id,
+                   scores=r.value.by_anchor(),
+                   rationales={s.anchor: s.rationale for s in r.value.scores})
+        for r in res if r.value is not None
+    ]
+    write_jsonl(run.annotations(group), rows)
+    elapsed = time.perf_counter() - started
+    asked = sum(not r.cached for r in res)
+    run.update_report(f"annotate:{group}", _counts(res) | teacher.stats.as_dict() | {
+        "written": len(rows), "seconds": round(elapsed, 2),
+        "docs_per_s": round(asked / elapsed, 4) if asked and elapsed > 0 else None,
+    })
+    log.info("group %s: %d annotations written (%d failed)", group, len(rows), len(res) - len(rows))
+    return len(rows)
+
+
+def _counts(res: Sequence[object]) -> dict[str, int]:
+    ok = sum(getattr(r, "value", None) is not None for r in res)
+    cached = sum(bool(getattr(r, "cached", False)) for r in res)
+    return {"docs": len(res), "answered": ok, "failed": len(res) - ok, "from_cache": cached}

@@ -1,0 +1,106 @@
+"""KafkaIO's commit bookkeeping (held batches, retries, revocation) with fake clients."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from kafka.structs import MemberState
+
+from scorer.delivery import DeliveryError, OutMessage
+from scorer.kafka_io import KafkaIO
+from scorer.offsets import OffsetTracker, Ready
+
+
+class FakeCommitter:
+    def __init__(self) -> None:
+        self.fail = False
+        self.delivered: list[dict[str, tuple[list[bytes], int]]] = []
+
+    def deliver(self, ready: dict[str, Ready[OutMessage]]) -> None:
+        if self.fail:
+            raise DeliveryError("broker down")
+        self.delivered.append({tp: ([m.value for m in r.items], r.commit_offset)
+                               for tp, r in ready.items()})
+
+
+def _io(state: str = MemberState.STABLE) -> KafkaIO:
+    io = KafkaIO.__new__(KafkaIO)
+    io.tracker = OffsetTracker()
+    io._held = {}
+    io._lock = threading.Lock()
+    io._assigned = set()
+    io.committer = FakeCommitter()  # type: ignore[assignment]
+    meta = SimpleNamespace(state=state)
+    io.consumer = SimpleNamespace(group_metadata=lambda: meta)
+    return io
+
+
+def _done(io: KafkaIO, tp: str, offset: int, value: bytes) -> Any:
+    token = io.tracker.start(tp, offset)
+    io.tracker.complete(token, OutMessage("t", None, value))
+    return token
+
+
+def test_commit_delivers_contiguous_prefix_only() -> None:
+    io = _io()
+    _done(io, "p0", 0, b"a")
+    io.tracker.start("p0", 1)  # still being scored
+    _done(io, "p0", 2, b"c")
+    assert io.commit() == 1
+    assert io.committer.delivered == [{"p0": ([b"a"], 1)}]  # type: ignore[attr-defined]
+
+
+def test_failed_delivery_is_retried_in_order_with_newer_work() -> None:
+    io = _io()
+    _done(io, "p0", 0, b"a")
+    io.committer.fail = True  # type: ignore[attr-defined]
+    with pytest.raises(DeliveryError):
+        io.commit()
+    _done(io, "p0", 1, b"b")
+    io.committer.fail = False  # type: ignore[attr-defined]
+    assert io.commit() == 2
+    assert io.committer.delivered == [{"p0": ([b"a", b"b"], 2)}]  # type: ignore[attr-defined]
+
+
+def test_nothing_is_committed_while_the_group_rebalances() -> None:
+    io = _io(MemberState.REBALANCING)
+    _done(io, "p0", 0, b"a")
+    assert io.commit() == 0
+    assert io.committer.delivered == []  # type: ignore[attr-defined]
+    assert "p0" in io._held
+
+
+def test_revoked_partitions_are_abandoned_uncommitted() -> None:
+    io = _io()
+    _done(io, "p0", 0, b"a")
+    _done(io, "p1", 0, b"x")
+    late = io.tracker.start("p1", 1)
+    io.committer.fail = True  # type: ignore[attr-defined]
+    with pytest.raises(DeliveryError):
+        io.commit()  # both partitions now held
+    io.on_revoked(["p1"], lost=False)
+    assert io.tracker.complete(late, OutMessage("t", None, b"y")) is False
+    io.committer.fail = False  # type: ignore[attr-defined]
+    io.commit()
+    assert io.committer.delivered == [{"p0": ([b"a"], 1)}]  # type: ignore[attr-defined]
+
+
+def test_failed_batch_of_a_reassigned_partition_is_not_retried() -> None:
+    io = _io()
+    _done(io, "p0", 0, b"old")
+
+    class RevokeDuringDelivery(FakeCommitter):
+        def deliver(self, ready: dict[str, Ready[OutMessage]]) -> None:
+            io.on_revoked(["p0"], lost=False)  # rebalance while the batch is in flight
+            _done(io, "p0", 0, b"new")  # re-assigned: a new epoch starts from offset 0
+            raise DeliveryError("generation changed")
+
+    io.committer = RevokeDuringDelivery()  # type: ignore[assignment]
+    with pytest.raises(DeliveryError):
+        io.commit()
+    io.committer = FakeCommitter()  # type: ignore[assignment]
+    io.commit()
+    assert io.committer.delivered == [{"p0": ([b"new"], 1)}]  # type: ignore[attr-defined]
