@@ -113,6 +113,8 @@ def _run(obj: Context, stages: tuple[str, ...], kw: dict[str, Any]) -> None:
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
         fail(str(exc), code=1)
     click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    if summary.get("rubric_failures"):
+        fail(f"no rubric for groups {sorted(summary['rubric_failures'])}: see {run.report}", 1)
 
 
 for _name, _stages in {"groups": ("groups",), "rubrics": ("rubrics",),

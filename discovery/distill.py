@@ -14,7 +14,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -115,6 +115,23 @@ def evaluate(pred: np.ndarray, y: np.ndarray, m: np.ndarray, base: np.ndarray,
     return out
 
 
+MIN_DOCS_FOR_VALIDATION = 10
+
+
+def stopping_split(doc_ids: list[str], train: np.ndarray, held: np.ndarray, cfg: DistillConfig
+                   ) -> tuple[np.ndarray, np.ndarray, Literal["validation", "heldout"]]:
+    """Rows to fit, rows whose loss stops training, and which set that is.
+
+    With at least ``MIN_DOCS_FOR_VALIDATION`` training documents a validation part is split off
+    them (by document), so the held-out metrics stay untouched by early stopping; with fewer,
+    early stopping uses the held-out documents (the card says so; metrics are then optimistic).
+    """
+    if len({doc_ids[i] for i in train}) < MIN_DOCS_FOR_VALIDATION:
+        return train, held, "heldout"
+    fit, val = split_by_doc([doc_ids[i] for i in train], cfg.heldout, cfg.seed + 1)
+    return train[fit], train[val], "validation"
+
+
 def resolve_device(device: str) -> str:
     import torch
 
@@ -133,9 +150,11 @@ def distill_group(run_dir: Path, group: str, cfg: DistillConfig) -> StudentCard:
     if not annotations or not anchors:
         raise ValueError(f"{path}: no usable annotations")
     y, m = targets(annotations, anchors)
-    tr, ho = split_by_doc([a.doc_id for a in annotations], cfg.heldout, cfg.seed)
+    doc_ids = [a.doc_id for a in annotations]
+    tr, ho = split_by_doc(doc_ids, cfg.heldout, cfg.seed)
+    fit_rows, stop, stop_on = stopping_split(doc_ids, tr, ho, cfg)
     t0 = time.perf_counter()
-    fit = train_student([a.text for a in annotations], y, m, tr, ho, cfg)
+    fit = train_student([a.text for a in annotations], y, m, fit_rows, stop, ho, cfg)
     seconds = time.perf_counter() - t0
     base = (y[tr] * m[tr]).sum(0) / np.maximum(m[tr].sum(0), 1)
     stats = evaluate(fit.heldout_pred, y[ho], m[ho], base, anchors)
@@ -145,7 +164,8 @@ def distill_group(run_dir: Path, group: str, cfg: DistillConfig) -> StudentCard:
         rubric_version=annotations[0].rubric_version, teacher=annotations[0].teacher,
         backbone="sentence-transformers/all-MiniLM-L6-v2", max_length=cfg.max_length,
         max_chars=cfg.max_chars, trainable_layers=cfg.trainable_layers, seed=cfg.seed,
-        n_train=len(tr), n_heldout=len(ho), epochs=fit.epochs, best_epoch=fit.best_epoch,
+        n_train=len(fit_rows), n_heldout=len(ho), n_stopping=len(stop), early_stopping=stop_on,
+        epochs=fit.epochs, best_epoch=fit.best_epoch,
         train_seconds=round(seconds, 2), skipped_lines=bad,
         metrics={a: AnchorMetrics(weight=w, **stats[a]) for a, w in zip(anchors, weights,
                                                                         strict=True)},

@@ -54,9 +54,12 @@ def drive(stages: Sequence[str], corpus: Corpus, run: RunDir, ts: TeacherSetting
                 dims_per_doc=int(kw.get("dims_per_doc", 2)),
                 max_chars=int(kw.get("max_chars", 1500)), batch_size=ts.batch_size,
                 seed=int(kw.get("seed", 0)), text_tokens=int(kw.get("proposal_tokens", 16)))
-            rubrics = run_rubrics(corpus, run, teacher, ropts, only, embedder)
+            failed: dict[str, str] = {}
+            rubrics = run_rubrics(corpus, run, teacher, ropts, only, embedder, failed)
             summary["rubrics"] = {r.group: {"version": r.version, "anchors": r.anchor_names()}
                                   for r in rubrics}
+            if failed:
+                summary["rubric_failures"] = failed
         if "annotate" in stages and teacher is not None:
             aopts = AnnotateOptions(
                 docs_per_group=int(kw.get("docs_per_group", 64)),

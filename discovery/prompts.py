@@ -46,8 +46,8 @@ _SCORE = (
 # small model): it teaches the answer's JSON shape.  The example document is not from the corpus.
 _EXAMPLE_DOC = "def add(a, b):\n    return a + b"
 _EXAMPLE_PROPOSAL = (
-    '{"dimensions": [{"name": "correctness", "description": "whether the code does what it '
-    'claims", "high": "logic is right and handles edge cases", "low": "bugs or wrong results"}]}'
+    '{"dimensions": [{"name": "correctness", "description": "does the code work", '
+    '"high": "right results", "low": "bugs"}]}'
 )
 
 

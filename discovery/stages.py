@@ -75,9 +75,13 @@ def run_groups(corpus: Corpus, run: RunDir, *, k: int | None, k_range: tuple[int
 
 
 def run_rubrics(corpus: Corpus, run: RunDir, teacher: Teacher, opts: RubricOptions,
-                groups: Sequence[str] | None = None, embedder: Embedder | None = None
-                ) -> list[RubricArtifact]:
-    """Step 2: the teacher proposes dimensions per sampled doc; cluster them into anchors."""
+                groups: Sequence[str] | None = None, embedder: Embedder | None = None,
+                failed: dict[str, str] | None = None) -> list[RubricArtifact]:
+    """Step 2: the teacher proposes dimensions per sampled doc; cluster them into anchors.
+
+    A group without any valid proposal gets no rubric: it is logged, reported and added to
+    ``failed``; the other groups go on."""
+    failed = {} if failed is None else failed
     grouping = run.read_grouping()
     emb = embedder or Embedder()
     phash = prompts.prompt_hash()
@@ -93,15 +97,20 @@ def run_rubrics(corpus: Corpus, run: RunDir, teacher: Teacher, opts: RubricOptio
             items = [Item(d.id, d.source, prompts.cut(d.text, opts.max_chars)) for d in docs]
             res = ask_cached(
                 teacher, cache, items, namespace=namespace, schema=ProposalAnswer,
-                prompt=lambda it: prompts.proposal_prompt(it.source, it.text, opts.dims_per_doc,
-                                                          text_tokens=opts.text_tokens),
+                prompt=lambda it: prompts.proposal_prompt(
+                    it.source, it.text, opts.dims_per_doc, text_tokens=opts.text_tokens,
+                    few_shot=not teacher.guided),
                 batch_size=opts.batch_size, desc=f"rubric {g.name}",
                 temperature=opts.temperature,
             )
             proposals = [p for r in res if r.value is not None for p in r.value.dimensions]
             if not proposals:
-                raise RuntimeError(f"group {g.name}: the teacher gave no valid proposal "
-                                   f"({len(res)} documents asked); see {run.report}")
+                reason = f"no valid proposal from {len(res)} documents"
+                log.error("group %s: %s (see %s)", g.name, reason, run.report)
+                run.update_report(f"rubrics:{g.name}", _counts(res) | teacher.stats.as_dict()
+                                  | {"error": reason})
+                failed[g.name] = reason
+                continue
             vecs = emb.encode([rubrics.proposal_text(p) for p in proposals])
             k = rubrics.choose_k(proposals, opts.anchors)
             anchors = rubrics.build_anchors(proposals, vecs, rubrics.cluster_proposals(vecs, k,
@@ -126,6 +135,9 @@ def run_annotate(corpus: Corpus, run: RunDir, teacher: Teacher, opts: AnnotateOp
         for g in grouping.groups:
             if groups and g.name not in groups:
                 continue
+            if not run.rubric(g.name).is_file():
+                log.error("group %s has no rubric: not annotated", g.name)
+                continue
             written[g.name] = _annotate_group(corpus, run, teacher, opts, cache, g.name, g.sources)
     return written
 
@@ -140,7 +152,8 @@ def _annotate_group(corpus: Corpus, run: RunDir, teacher: Teacher, opts: Annotat
     res = ask_cached(
         teacher, cache, items, namespace=rubric.version, schema=ScoreAnswer,
         prompt=lambda it: prompts.score_prompt(it.source, it.text, rubric.anchors,
-                                               rationale_tokens=opts.rationale_tokens),
+                                               rationale_tokens=opts.rationale_tokens,
+                                               few_shot=not teacher.guided),
         check=prompts.anchor_check(rubric.anchor_names()), batch_size=opts.batch_size,
         desc=f"annotate {group}",
     )

@@ -91,14 +91,15 @@ def _setup(texts: Sequence[str], mean: np.ndarray, cfg: DistillConfig
 
 
 def train_student(texts: Sequence[str], y: np.ndarray, m: np.ndarray, train: np.ndarray,
-                  held: np.ndarray, cfg: DistillConfig) -> Fit:
-    """Train with early stopping on held-out loss; returns the best model (eval mode, CPU)."""
+                  stop: np.ndarray, held: np.ndarray, cfg: DistillConfig) -> Fit:
+    """Train on rows ``train`` with early stopping on the loss of rows ``stop``; returns the best
+    model (eval mode, CPU) and its predictions for rows ``held``."""
     import torch
 
     mean = (y[train] * m[train]).sum(0) / np.maximum(m[train].sum(0), 1)
     model, feats, mask, start, device = _setup(texts, mean, cfg)
     yt, mt = torch.from_numpy(y).to(device), torch.from_numpy(m).to(device)
-    tr, ho = torch.from_numpy(train).to(device), torch.from_numpy(held).to(device)
+    tr, ho = torch.from_numpy(train).to(device), torch.from_numpy(stop).to(device)
     opt = _optimizer(model, start, cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)
     best = (_loss(_predict(model, feats[ho], mask[ho], start, 64), yt[ho], mt[ho]).item(), 0)
@@ -110,12 +111,13 @@ def train_student(texts: Sequence[str], y: np.ndarray, m: np.ndarray, train: np.
             _loss(model.tail(feats[idx], mask[idx], start), yt[idx], mt[idx]).backward()
             opt.step()
         loss = _loss(_predict(model, feats[ho], mask[ho], start, 64), yt[ho], mt[ho]).item()
-        log.debug("epoch %d held-out mse %.4f", epoch, loss)
+        log.debug("epoch %d early-stopping mse %.4f", epoch, loss)
         if loss < best[0] - 1e-6:
             best, best_state = (loss, epoch), copy.deepcopy(model.state_dict())
         elif epoch - best[1] >= cfg.patience:
             break
     model.load_state_dict(best_state)
-    pred = _predict(model, feats[ho], mask[ho], start, 64).cpu().numpy()
-    log.info("trained %d epochs, best epoch %d (held-out mse %.4f)", epoch, best[1], best[0])
+    hi = torch.from_numpy(held).to(device)
+    pred = _predict(model, feats[hi], mask[hi], start, 64).cpu().numpy()
+    log.info("trained %d epochs, best epoch %d (early-stopping mse %.4f)", epoch, best[1], best[0])
     return Fit(model.cpu().eval(), pred, epoch, best[1])

@@ -2,7 +2,8 @@
 
 Copied verbatim as ``<repo>/mira_<group>/<version>/model.py`` by the exporter.  It runs inside
 Triton's own Python environment, so it imports only numpy, onnxruntime, json and
-triton_python_backend_utils.  Keep numpy<2 there (numpy 2 makes the stub return empty tensors).
+triton_python_backend_utils.  Keep numpy<2 there: numpy 2 makes the stub return empty tensors
+from ``pb_utils.Tensor``; the DLPack path below is for such environments (untested here).
 """
 
 import json
@@ -10,6 +11,17 @@ import json
 import numpy as np
 import onnxruntime as ort
 import triton_python_backend_utils as pb_utils
+
+NUMPY_2 = int(np.__version__.split(".")[0]) >= 2
+
+
+def _tensor(name: str, array: np.ndarray) -> object:
+    """Output tensor; with numpy 2 the stub returns EMPTY tensors from ``pb_utils.Tensor``
+    (SERVICES.md), so hand the array over through DLPack there."""
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    if NUMPY_2:
+        return pb_utils.Tensor.from_dlpack(name, array)
+    return pb_utils.Tensor(name, array)
 
 
 class TritonPythonModel:
@@ -32,8 +44,7 @@ class TritonPythonModel:
              "attention_mask": np.ascontiguousarray(mask, dtype=np.int64)},
         )
         return pb_utils.InferenceResponse(output_tensors=[
-            pb_utils.Tensor("anchors", np.ascontiguousarray(anchors, dtype=np.float32)),
-            pb_utils.Tensor("score", np.ascontiguousarray(score, dtype=np.float32).reshape(-1, 1)),
+            _tensor("anchors", anchors), _tensor("score", np.reshape(score, (-1, 1))),
         ])
 
     def execute(self, requests: list) -> list:

@@ -281,6 +281,8 @@ class StudentCard(_Strict):
     seed: int
     n_train: int
     n_heldout: int
+    n_stopping: int = Field(default=0, description="rows whose loss drives early stopping")
+    early_stopping: Literal["validation", "heldout"] = "validation"
     epochs: int
     best_epoch: int
     train_seconds: float

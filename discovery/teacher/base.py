@@ -72,6 +72,10 @@ class AnswerStats:
 class Teacher(ABC):
     """Base class of every teacher backend."""
 
+    # True when the backend enforces the answer's shape itself (guided / structured decoding);
+    # unguided backends get a worked example in their prompts.
+    guided: bool = False
+
     def __init__(self, *, max_retries: int = 2, max_new_tokens: int = 256, seed: int = 0):
         self.max_retries = max_retries
         self.max_new_tokens = max_new_tokens

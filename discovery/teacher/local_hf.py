@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 class LocalHFTeacher(Teacher):
     """A causal LM loaded with transformers from a folder (or the packaged SmolLM2 GGUF)."""
 
+    guided = True
+
     def __init__(
         self,
         model_dir: Path | None = None,

@@ -104,6 +104,52 @@ def _close_truncated(fragment: str) -> str:
     return head + "".join(reversed(stack))
 
 
+_KEY_AHEAD = re.compile(r'\s*"(?:[^"\\]|\\.)*"\s*:')
+
+
+def fix_structure(text: str) -> tuple[str, bool]:
+    """Fix bracket mistakes small models make: a closer that does not match the open bracket is
+    replaced by the right one; a ``}`` followed (inside a list) by ``, "key":`` closed its object
+    too early and is removed; closers with nothing open are dropped."""
+    out: list[str] = []
+    stack: list[str] = []
+    in_str = esc = changed = False
+    last_close: int | None = None
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]":
+            if not stack:
+                changed = True
+                i += 1
+                continue
+            want = stack.pop()
+            if ch != want:
+                ch, changed = want, True
+            last_close = len(out) if ch == "}" else None
+        elif ch == "," and stack and stack[-1] == "]" and last_close is not None \
+                and _KEY_AHEAD.match(text, i + 1):
+            del out[last_close]
+            stack.append("}")
+            changed, last_close = True, None
+        if not ch.isspace() and ch not in "}]":
+            last_close = None if ch != "," else last_close
+        out.append(ch)
+        i += 1
+    return "".join(out), changed
+
+
 def extract_json(raw: str) -> tuple[str, list[str]]:
     """The JSON object text inside ``raw`` and the list of repairs it took."""
     repairs: list[str] = []
@@ -127,6 +173,13 @@ def extract_json(raw: str) -> tuple[str, list[str]]:
     fixed = _TRAILING_COMMA.sub(r"\1", text)
     if fixed != text:
         repairs.append("trailing_comma")
+    try:
+        json.loads(fixed)
+    except json.JSONDecodeError:
+        structured, changed = fix_structure(fixed)
+        if changed:
+            repairs.append("brackets")
+            fixed = structured
     return fixed, repairs
 
 

@@ -38,6 +38,8 @@ def structured_params(vllm_sampling: Any, schema: type[BaseModel]) -> Any:
 class VLLMTeacher(Teacher):
     """Batched offline generation with a local vLLM engine."""
 
+    guided = True
+
     def __init__(self, model: str, *, tensor_parallel_size: int = 1, max_model_len: int = 8192,
                  gpu_memory_utilization: float = 0.9, **kw: Any):
         super().__init__(**kw)

@@ -66,3 +66,26 @@ def test_proposal_schema_limits() -> None:
     with pytest.raises(AnswerError) as err:  # name shorter than 2 characters
         parse_answer(raw, ProposalAnswer)
     assert err.value.reason == "wrong_type"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # an object closed too early, its last keys left in the list (seen from SmolLM2)
+        '{"dimensions": [{"name": "style", "description": "is a good way", "high": "good"}, '
+        '"description": "is it tidy", "low": "messy"}]}',
+        # a list closed with the wrong bracket
+        '{"dimensions": [{"name": "style", "description": "is it tidy", "high": "good", '
+        '"low": "messy"}}}',
+    ],
+)
+def test_bracket_repairs(raw: str) -> None:
+    p = parse_answer(raw, ProposalAnswer)
+    assert "brackets" in p.repairs
+    assert p.value.dimensions[0].low == "messy"
+
+
+def test_brackets_inside_strings_are_left_alone() -> None:
+    raw = '{"scores": [{"anchor": "a", "score": 1, "rationale": "uses {x] and \\"q}\\""}]}'
+    p = parse_answer(raw, ScoreAnswer)
+    assert not p.repaired and p.value.scores[0].rationale == 'uses {x] and "q}"'
