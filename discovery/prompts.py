@@ -54,9 +54,11 @@ _EXAMPLE_PROPOSAL = (
 def _example(kind: str, anchors: Sequence[Anchor] = ()) -> list[Message]:
     if kind == "propose":
         user = _PROPOSE.format(source="example", text=_EXAMPLE_DOC, n=1)
-        return [{"role": "user", "content": user}, {"role": "assistant", "content": _EXAMPLE_PROPOSAL}]
+        return [{"role": "user", "content": user},
+                {"role": "assistant", "content": _EXAMPLE_PROPOSAL}]
     dims = "\n".join(f"- {a.name}: {a.description}" for a in anchors)
-    user = _SCORE.format(source="example", text=_EXAMPLE_DOC, dims=dims, lo=SCORE_MIN, hi=SCORE_MAX)
+    user = _SCORE.format(source="example", text=_EXAMPLE_DOC, dims=dims, lo=SCORE_MIN,
+                         hi=SCORE_MAX)
     answer = json.dumps({"scores": [{"anchor": a.name, "rationale": "short and correct but "
                                      "undocumented", "score": 3} for a in anchors]})
     return [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]

@@ -21,7 +21,8 @@ def test_valid_answer_is_not_repaired() -> None:
     [
         ("```json\n" + GOOD + "\n```", "code_fence"),
         ("Sure! Here it is: " + GOOD + " Hope this helps.", "extracted"),
-        ('{"scores": [{"anchor": "clarity", "score": 4, "rationale": "clear"},]}', "trailing_comma"),
+        ('{"scores": [{"anchor": "clarity", "score": 4, "rationale": "clear"},]}',
+         "trailing_comma"),
         ('{"scores": [{"anchor": "clarity", "score": "4", "rationale": "clear"}]}', "coerced"),
         ('{"scores": [{"anchor": "clarity", "score": 4.0, "rationale": "clear"}]}', "coerced"),
     ],

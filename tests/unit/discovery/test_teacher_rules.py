@@ -40,7 +40,8 @@ def test_ok_first_try() -> None:
 
 
 def test_anchor_names_mapped_case_insensitively_and_unknown_dropped() -> None:
-    raw = score(3, 4, ("Clarity", "CORRECTNESS"))[:-2] + ', {"anchor": "vibes", "score": 5, "rationale": "r"}]}'
+    extra = ', {"anchor": "vibes", "score": 5, "rationale": "r"}]}'
+    raw = score(3, 4, ("Clarity", "CORRECTNESS"))[:-2] + extra
     t, _ = scripted([raw])
     ans = _ask(t)
     assert isinstance(ans, ScoreAnswer)
