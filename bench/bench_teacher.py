@@ -15,6 +15,7 @@ import platform
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 
 def one(corpus: str, docs: int, threads: int, batch: int, max_chars: int) -> dict[str, float]:
@@ -30,7 +31,7 @@ def one(corpus: str, docs: int, threads: int, batch: int, max_chars: int) -> dic
         torch.set_num_threads(os.cpu_count() or 1)
     anchors = [Anchor(name=n, description=f"how good the {n} is")
                for n in ("clarity", "correctness", "usefulness")]
-    picked = [d for d in read_documents(__import__("pathlib").Path(corpus))][:: 7][:docs]
+    picked = list(read_documents(Path(corpus)))[::7][:docs]
     prompts = [score_prompt(d.source, cut(d.text, max_chars), anchors, rationale_tokens=8)
                for d in picked]
     teacher.ask_many(prompts[:batch], ScoreAnswer, anchor_check([a.name for a in anchors]))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,12 +58,3 @@ def by_source(path: Path) -> dict[str, list[Document]]:
     for doc in read_documents(path):
         out[doc.source].append(doc)
     return {s: out[s] for s in sorted(out)}
-
-
-def sample(docs: list[Document], n: int, seed: int, salt: str = "") -> list[Document]:
-    """Up to ``n`` documents, deterministic for (seed, salt), in a stable order; empty texts
-    are skipped (a teacher cannot judge them)."""
-    pool = sorted((d for d in docs if d.text.strip()), key=lambda d: d.id)
-    rng = random.Random(f"{seed}:{salt}")
-    picked = pool if len(pool) <= n else rng.sample(pool, n)
-    return sorted(picked, key=lambda d: d.id)

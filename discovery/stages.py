@@ -84,46 +84,52 @@ def run_rubrics(corpus: Corpus, run: RunDir, teacher: Teacher, opts: RubricOptio
     failed = {} if failed is None else failed
     grouping = run.read_grouping()
     emb = embedder or Embedder()
-    phash = prompts.prompt_hash()
-    namespace = f"propose:{phash}:{opts.dims_per_doc}:{opts.text_tokens}:{opts.temperature}"
     out: list[RubricArtifact] = []
     with AnnotationCache(run.cache) as cache:
         for g in grouping.groups:
             if groups and g.name not in groups:
                 continue
-            teacher.stats = AnswerStats()
-            docs = balanced(corpus, g.sources, opts.samples_per_group, opts.seed,
-                            f"rubric:{g.name}")
-            items = [Item(d.id, d.source, prompts.cut(d.text, opts.max_chars)) for d in docs]
-            res = ask_cached(
-                teacher, cache, items, namespace=namespace, schema=ProposalAnswer,
-                prompt=lambda it: prompts.proposal_prompt(
-                    it.source, it.text, opts.dims_per_doc, text_tokens=opts.text_tokens,
-                    few_shot=not teacher.guided),
-                batch_size=opts.batch_size, desc=f"rubric {g.name}",
-                temperature=opts.temperature,
-            )
-            proposals = [p for r in res if r.value is not None for p in r.value.dimensions]
-            if not proposals:
-                reason = f"no valid proposal from {len(res)} documents"
-                log.error("group %s: %s (see %s)", g.name, reason, run.report)
-                run.update_report(f"rubrics:{g.name}", _counts(res) | teacher.stats.as_dict()
-                                  | {"error": reason})
-                failed[g.name] = reason
-                continue
-            vecs = emb.encode([rubrics.proposal_text(p) for p in proposals])
-            k = rubrics.choose_k(proposals, opts.anchors)
-            anchors = rubrics.build_anchors(proposals, vecs, rubrics.cluster_proposals(vecs, k,
-                                                                                       opts.seed))
-            counts = _counts(res) | {"proposals": len(proposals), "anchors": len(anchors),
-                                     "distinct_names": len({rubrics.snake(p.name)
-                                                            for p in proposals})}
-            rubric = rubrics.make_rubric(g.name, teacher.teacher_id, phash,
-                                         [d.id for d in docs], anchors, counts)
-            run.write_rubric(rubric)
-            run.update_report(f"rubrics:{g.name}", counts | teacher.stats.as_dict())
-            out.append(rubric)
+            rubric = _rubric_for_group(corpus, run, teacher, opts, cache, emb, g.name, g.sources)
+            if isinstance(rubric, str):
+                failed[g.name] = rubric
+            else:
+                out.append(rubric)
     return out
+
+
+def _rubric_for_group(corpus: Corpus, run: RunDir, teacher: Teacher, opts: RubricOptions,
+                      cache: AnnotationCache, emb: Embedder, group: str, sources: Sequence[str]
+                      ) -> RubricArtifact | str:
+    """The group's rubric, or the reason there is none."""
+    phash = prompts.prompt_hash()
+    namespace = f"propose:{phash}:{opts.dims_per_doc}:{opts.text_tokens}:{opts.temperature}"
+    teacher.stats = AnswerStats()
+    docs = balanced(corpus, sources, opts.samples_per_group, opts.seed, f"rubric:{group}")
+    items = [Item(d.id, d.source, prompts.cut(d.text, opts.max_chars)) for d in docs]
+    res = ask_cached(
+        teacher, cache, items, namespace=namespace, schema=ProposalAnswer,
+        prompt=lambda it: prompts.proposal_prompt(
+            it.source, it.text, opts.dims_per_doc, text_tokens=opts.text_tokens,
+            few_shot=not teacher.guided),
+        batch_size=opts.batch_size, desc=f"rubric {group}", temperature=opts.temperature,
+    )
+    proposals = [p for r in res if r.value is not None for p in r.value.dimensions]
+    if not proposals:
+        reason = f"no valid proposal from {len(res)} documents"
+        log.error("group %s: %s (see %s)", group, reason, run.report)
+        run.update_report(f"rubrics:{group}", _counts(res) | teacher.stats.as_dict()
+                          | {"error": reason})
+        return reason
+    vecs = emb.encode([rubrics.proposal_text(p) for p in proposals])
+    labels = rubrics.cluster_proposals(vecs, rubrics.choose_k(proposals, opts.anchors), opts.seed)
+    anchors = rubrics.build_anchors(proposals, vecs, labels)
+    counts = _counts(res) | {"proposals": len(proposals), "anchors": len(anchors),
+                             "distinct_names": len({rubrics.snake(p.name) for p in proposals})}
+    rubric = rubrics.make_rubric(group, teacher.teacher_id, phash, [d.id for d in docs], anchors,
+                                 counts)
+    run.write_rubric(rubric)
+    run.update_report(f"rubrics:{group}", counts | teacher.stats.as_dict())
+    return rubric
 
 
 def run_annotate(corpus: Corpus, run: RunDir, teacher: Teacher, opts: AnnotateOptions,
