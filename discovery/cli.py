@@ -44,6 +44,7 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--batch-size", type=int, default=None, help="Documents per teacher batch."),
         click.option("--max-new-tokens", type=int, default=None),
         click.option("--max-retries", type=int, default=None, help="Retries of invalid answers."),
+        click.option("--device", default=None, help="Local backend device: cpu, cuda, cuda:1."),
         click.option("--k", "k", type=int, default=None, help="Groups (default: silhouette)."),
         click.option("--k-max", type=int, default=8, show_default=True),
         click.option("--pin", multiple=True, help="Pin a source to a group: SOURCE=GROUP."),
@@ -73,19 +74,21 @@ def discover() -> None:
     """Discovery: group sources, discover rubrics, annotate with the teacher."""
 
 
+_HELP = {
+    "groups": "Step 1: embed sources, cluster them into groups (grouping.json).",
+    "rubrics": "Step 2: teacher proposals -> anchors per group (rubrics/).",
+    "annotate": "Step 3a: teacher scores per anchor (annotations/, cache.sqlite).",
+    "all": "All stages in order.",
+}
+
+
 def _stage(name: str, stages: tuple[str, ...]) -> click.Command:
-    @discover.command(name=name)
+    @discover.command(name=name, help=_HELP[name])
     @_options
     @click.pass_obj
     def cmd(obj: Context, **kw: Any) -> None:
         _run(obj, stages, kw)
 
-    cmd.__doc__ = {
-        "groups": "Step 1: embed sources, cluster them into groups (grouping.json).",
-        "rubrics": "Step 2: teacher proposals -> anchors per group (rubrics/).",
-        "annotate": "Step 3a: teacher scores per anchor (annotations/, cache.sqlite).",
-        "all": "All stages in order.",
-    }[name]
     return cmd
 
 
@@ -98,8 +101,14 @@ def _run(obj: Context, stages: tuple[str, ...], kw: dict[str, Any]) -> None:
         if kw[key] is not None and kw[key] < 1:
             fail(f"--{key.replace('_', '-')} must be >= 1, got {kw[key]}")
     teacher_over = {k: kw[k] for k in ("backend", "model", "url", "concurrency", "batch_size",
-                                       "max_new_tokens", "max_retries")}
+                                       "max_new_tokens", "max_retries", "device")}
     settings = obj.settings({"teacher": teacher_over})
+    ts = settings.teacher
+    needs_teacher = "rubrics" in stages or "annotate" in stages
+    if needs_teacher and ts.backend == "openai" and not (ts.url and ts.model):
+        fail("the openai backend needs --url and --model (or MIRA_TEACHER_URL / _MODEL)")
+    if needs_teacher and ts.backend == "vllm" and not ts.model:
+        fail("the vllm backend needs --model (hub id or local folder)")
     run = RunDir(kw["run_dir"])
     run.root.mkdir(parents=True, exist_ok=True)
     try:

@@ -118,6 +118,7 @@ class TeacherSettings(_Section):
     batch_size: int = Field(default=8, ge=1)
     max_new_tokens: int = Field(default=256, ge=8)
     max_retries: int = Field(default=2, ge=0)
+    device: str = "cpu"  # local backend: "cpu", "cuda", "cuda:1", ...
 
 
 class LogSettings(_Section):

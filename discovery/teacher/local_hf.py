@@ -94,6 +94,7 @@ class LocalHFTeacher(Teacher):
 
         if self._compiler is None:
             self._compiler = Compiler(self.tokenizer)
+            self._compiler.safe = self._compiler.safe.to(self.device)
         compiled = [self._compiler.compile(p.guide or ()) for p in prompts]
         states = [GuideState(c, start=1) for c in compiled]
         bound = max(self._compiler.bound(c) for c in compiled)

@@ -45,3 +45,10 @@ def test_malformed_corpus_names_the_line(tmp_path: Path) -> None:
     corpus = _corpus(tmp_path, '{"id": "a", "source": "s", "text": "t"}\n{"id": "b"}\n')
     code, out = _run(["groups", "--corpus", str(corpus), "--run", str(tmp_path / "r")])
     assert code == 2 and "c.jsonl:2" in out
+
+
+def test_openai_backend_needs_url(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path, '{"id": "a", "source": "s", "text": "t"}\n')
+    code, out = _run(["rubrics", "--corpus", str(corpus), "--run", str(tmp_path / "r"),
+                      "--backend", "openai"])
+    assert code == 2 and "--url" in out
