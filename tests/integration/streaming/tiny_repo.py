@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.unit.scorer.tiny_onnx import contract_model
+
 K = 3
 
 MODEL_PY = '''
@@ -67,7 +69,6 @@ def tokenizer_json() -> Path:
 
 def onnx_model(seed: int, version: int) -> bytes:
     """anchors = 2.5 + 2.5 * sin(mean_id * w + b), score = anchors @ weights."""
-    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(seed)
@@ -91,17 +92,7 @@ def onnx_model(seed: int, version: int) -> bytes:
         helper.make_node("Add", ["sh", "half"], ["anchors"]),
         helper.make_node("MatMul", ["anchors", "agg"], ["score"]),
     ]
-    graph = helper.make_graph(
-        nodes, "tiny_mira",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["N", "L"]),
-         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["N", "L"])],
-        [helper.make_tensor_value_info("anchors", TensorProto.FLOAT, ["N", K]),
-         helper.make_tensor_value_info("score", TensorProto.FLOAT, ["N", 1])],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    onnx.checker.check_model(model)
+    model = contract_model(nodes, inits, K, "tiny_mira", dims=("N", "L"))
     return model.SerializeToString()
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-import pytest
-
 from mira.contracts import Document
 from mira.corpus.build import BuildOptions, CorpusBuild, approx_tokens, cut_text, doc_id
 from mira.corpus.report import too_few_sources
@@ -127,7 +125,8 @@ def test_cut_text_is_utf8_safe() -> None:
 
 
 def test_parquet_round_trip(tmp_path: Path) -> None:
-    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow.parquet as pq  # a dependency of the `stream` extra: never skipped
+
     doc = Document(id="a", source="code_t", text="x", meta={"kind": "code", "bytes": 1})
     out = tmp_path / "c.parquet"
     assert write_documents([doc], out) == 1

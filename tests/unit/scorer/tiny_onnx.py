@@ -6,8 +6,32 @@ anchors[n, k] = (number of attended tokens of row n) * scale[k]; score = anchors
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+
+def contract_model(nodes: list[Any], inits: list[Any], k: int, name: str,
+                   dims: tuple[str, str] = ("batch", "seq")) -> Any:
+    """A checked ONNX model (opset 18, IR 9) with the student I/O contract: int64
+    ``input_ids``/``attention_mask`` [batch, seq] in, float ``anchors`` [batch, k] and
+    ``score`` [batch, 1] out; ``dims`` names the batch and sequence axes."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    batch, seq = dims
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [batch, seq]),
+         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [batch, seq])],
+        [helper.make_tensor_value_info("anchors", TensorProto.FLOAT, [batch, k]),
+         helper.make_tensor_value_info("score", TensorProto.FLOAT, [batch, 1])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    model.ir_version = 9
+    onnx.checker.check_model(model)
+    return model
 
 
 def tiny_student(path: Path, scale: list[float], weights: list[float]) -> Path:
@@ -27,17 +51,7 @@ def tiny_student(path: Path, scale: list[float], weights: list[float]) -> Path:
         helper.make_tensor("scale", TensorProto.FLOAT, [1, k], scale),
         helper.make_tensor("weights", TensorProto.FLOAT, [k, 1], weights),
     ]
-    graph = helper.make_graph(
-        nodes, "tiny",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
-         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "seq"])],
-        [helper.make_tensor_value_info("anchors", TensorProto.FLOAT, ["batch", k]),
-         helper.make_tensor_value_info("score", TensorProto.FLOAT, ["batch", 1])],
-        inits,
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
-    model.ir_version = 9
-    onnx.checker.check_model(model)
+    model = contract_model(nodes, inits, k, "tiny")
     path.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(path))
     return path
