@@ -56,3 +56,7 @@ MANIFEST_RELOADS = Counter(
     "mira_manifest_reloads_total", "Manifest reloads", ["result"]
 )
 MODEL_VERSION = Gauge("mira_model_version", "Model version used in requests", ["group"])
+MODEL_INTEGRITY_FAILURES = Counter(
+    "mira_model_integrity_failures_total",
+    "Model files refused because their sha256 differs from the manifest (or they are missing)",
+)

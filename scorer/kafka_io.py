@@ -8,39 +8,17 @@ only drop state (under a lock) and never call the clients.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from mira import metrics
+from mira.settings import MiraSettings
 from scorer.delivery import AtLeastOnceCommitter, ExactlyOnceCommitter, OutMessage
 from scorer.offsets import OffsetTracker, Ready
 
 log = logging.getLogger(__name__)
-
-Delivery = Literal["at-least-once", "exactly-once"]
-
-
-@dataclass(frozen=True, slots=True)
-class KafkaOptions:
-    client: Mapping[str, Any]  # connection kwargs (KafkaSettings.client_kwargs())
-    input_topic: str
-    group_id: str
-    delivery: Delivery = "at-least-once"
-    compression: str | None = "lz4"
-    linger_ms: int = 20
-    batch_bytes: int = 256 * 1024
-    acks: str = "all"
-    transactional_id: str | None = None
-    max_poll_interval_ms: int = 300_000
-    max_poll_records: int = 500
-    transaction_timeout_ms: int = 15_000
-    instance_id: str | None = None  # static membership: a restart keeps its partitions
-    session_timeout_ms: int = 45_000
-    metadata_max_age_ms: int = 30_000
-
 
 def _listener_class() -> type:
     from kafka import ConsumerRebalanceListener
@@ -62,41 +40,41 @@ def _listener_class() -> type:
 
 
 class KafkaIO:
-    def __init__(self, opts: KafkaOptions, tracker: OffsetTracker[Any, OutMessage]) -> None:
+    def __init__(self, settings: MiraSettings, tracker: OffsetTracker[Any, OutMessage]) -> None:
         from kafka import KafkaConsumer, KafkaProducer
         from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 
-        self.opts = opts
+        sc, pr = settings.scorer, settings.producer
+        client = settings.kafka.client_kwargs()
         self.tracker = tracker
         self._held: dict[Any, Ready[OutMessage]] = {}
         self._lock = threading.Lock()
         self._unstable_since = 0.0
         self._assigned: set[Any] = set()
-        eos = opts.delivery == "exactly-once"
+        eos = sc.delivery == "exactly-once"
         self.consumer = KafkaConsumer(
-            group_id=opts.group_id, enable_auto_commit=False, auto_offset_reset="earliest",
+            group_id=sc.group_id, enable_auto_commit=False, auto_offset_reset="earliest",
             partition_assignment_strategy=(CooperativeStickyAssignor,),
-            isolation_level="read_committed", max_poll_interval_ms=opts.max_poll_interval_ms,
-            max_poll_records=opts.max_poll_records, group_instance_id=opts.instance_id,
-            session_timeout_ms=opts.session_timeout_ms,
-            metadata_max_age_ms=opts.metadata_max_age_ms, **opts.client,
+            isolation_level="read_committed", max_poll_interval_ms=sc.max_poll_interval_ms,
+            max_poll_records=sc.max_poll_records, group_instance_id=sc.instance_id,
+            session_timeout_ms=sc.session_timeout_ms,
+            metadata_max_age_ms=sc.metadata_max_age_ms, **client,
         )
         extra: dict[str, Any] = {}
         if eos:
-            extra = {"transactional_id": opts.transactional_id,
-                     "transaction_timeout_ms": opts.transaction_timeout_ms}
+            extra = {"transactional_id": transactional_id(settings),
+                     "transaction_timeout_ms": sc.transaction_timeout_ms}
         self.producer = KafkaProducer(
-            acks="all" if eos else _acks(opts.acks), linger_ms=opts.linger_ms,
-            batch_size=opts.batch_bytes,
-            compression_type=None if opts.compression in (None, "none") else opts.compression,
-            **extra, **opts.client,
+            acks="all", linger_ms=pr.linger_ms, batch_size=pr.batch_bytes,
+            compression_type=None if pr.compression == "none" else pr.compression,
+            **extra, **client,
         )
         if eos:
             self.producer.init_transactions()
         self.committer = (ExactlyOnceCommitter(self.producer, self.consumer) if eos
                           else AtLeastOnceCommitter(self.producer, self.consumer))
-        self._wait_for_topic(opts.input_topic)
-        self.consumer.subscribe([opts.input_topic], listener=_listener_class()(self))
+        self._wait_for_topic(settings.topics.input)
+        self.consumer.subscribe([settings.topics.input], listener=_listener_class()(self))
         self._paused = False
 
     def _wait_for_topic(self, topic: str, timeout_s: float = 30.0) -> None:
@@ -223,5 +201,7 @@ def _merge(into: dict[Any, Ready[OutMessage]], tp: Any, ready: Ready[OutMessage]
         held.commit_offset = ready.commit_offset
 
 
-def _acks(value: str) -> int | str:
-    return "all" if value == "all" else int(value)
+def transactional_id(settings: MiraSettings) -> str:
+    """The exactly-once producer id: the setting, else ``<group_id>-<hostname>``."""
+    sc = settings.scorer
+    return sc.transactional_id or f"{sc.group_id}-{socket.gethostname()}"

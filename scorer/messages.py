@@ -17,6 +17,7 @@ from mira.contracts import (
     Document,
     ScoredDocument,
 )
+from mira.settings import TopicSettings
 from scorer.delivery import Kind, OutMessage
 
 
@@ -25,6 +26,11 @@ class OutputTopics:
     accepted: str
     rejected: str | None
     dlq: str
+
+    @classmethod
+    def from_settings(cls, ts: TopicSettings) -> OutputTopics:
+        """An empty rejected topic (``MIRA_TOPICS_REJECTED=''``) disables it, like None."""
+        return cls(ts.accepted, ts.rejected or None, ts.dlq)
 
 
 def origin(record: Any) -> str:

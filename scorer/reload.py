@@ -9,36 +9,23 @@ is sent to a version that is not ready.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
+from mira import metrics
 from mira.contracts import RepositoryManifest
+from mira.engine.build import tokenizer_pool
+from mira.engine.engine import Engine
+from mira.repository import ManifestError, load_manifest, verify_models
+from mira.settings import MiraSettings
+
+if TYPE_CHECKING:
+    from scorer.app import ScorerApp
 
 log = logging.getLogger(__name__)
-
-
-class ManifestError(ValueError):
-    """The manifest file is missing or invalid (one line)."""
-
-
-def load_manifest(path: Path) -> tuple[RepositoryManifest, str]:
-    """Parse the manifest; returns it with the sha256 of its bytes."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise ManifestError(f"cannot read manifest {path}: {exc.strerror}") from None
-    try:
-        manifest = RepositoryManifest.model_validate_json(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "manifest"
-        raise ManifestError(f"invalid manifest {path}: {where}: {first['msg']}") from None
-    return manifest, hashlib.sha256(raw).hexdigest()
 
 
 class ManifestWatcher:
@@ -112,3 +99,70 @@ async def activate(
             return False
         await asyncio.sleep(poll_s)
     return True
+
+
+class Reloader:
+    """The app's side tasks: manifest reload (verified, activated in Triton) and Triton probe.
+
+    A reload that fails (invalid manifest, tampered model, version not ready) is counted and
+    logged, the old manifest stays in use, and the next poll tries again: the loop never ends
+    because of a bad manifest.
+    """
+
+    def __init__(self, settings: MiraSettings, engine: Engine, app: ScorerApp) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.app = app
+        self.repo = settings.scorer.manifest.parent
+        self.watcher = ManifestWatcher(settings.scorer.manifest, app.digest)
+        self.probe_ok = True
+        self._old_pools: list[Any] = []
+
+    def close(self) -> None:
+        for pool in self._old_pools:
+            pool.close()
+
+    def backend_ok(self) -> bool:
+        return self.probe_ok and self.engine.healthy
+
+    async def probe_loop(self, ready: Callable[[], bool]) -> None:
+        backend: Any = self.engine.backend
+        while True:
+            ok = bool(await backend.is_ready())
+            if ok != self.probe_ok:
+                log.warning("triton %s", "is ready again" if ok else "is not ready")
+            self.probe_ok = ok
+            ready()
+            await asyncio.sleep(1.0)
+
+    async def reload_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.scorer.reload_interval_s)
+            polled = self.watcher.poll()
+            if polled is None:
+                continue
+            try:
+                await self.apply(*polled)
+            except (ManifestError, OSError, ValueError) as exc:
+                metrics.MANIFEST_RELOADS.labels("failed").inc()
+                log.error("manifest reload failed, keeping the current one: %s", exc)
+
+    async def apply(self, new: RepositoryManifest, digest: str) -> None:
+        old = self.app.manifest
+        verify_models(self.repo, new)
+        changes = model_changes(old, new)
+        backend: Any = self.engine.backend
+        if changes and not await activate(changes, backend.load_model, backend.model_ready):
+            raise ManifestError(f"model versions not ready in Triton: {sorted(changes)}")
+        if (new.tokenizer, new.max_length, new.max_chars) != (
+                old.tokenizer, old.max_length, old.max_chars):
+            self._old_pools.append(self.engine.tokens)
+            self.engine.tokens = tokenizer_pool(self.repo, new,
+                                                self.settings.scorer.tokenizer_workers)
+        self.app.manifest = new
+        self.app.digest = digest
+        self.watcher.accept(digest)
+        metrics.MANIFEST_RELOADS.labels("ok").inc()
+        for group, gm in new.groups.items():
+            metrics.MODEL_VERSION.labels(group).set(gm.version)
+        log.info("manifest reloaded (%d model changes: %s)", len(changes), sorted(changes))

@@ -28,11 +28,11 @@ from mira.corpus.sources import (
 )
 from mira.corpus.split import SPLITTERS
 from mira.progress import bar, progress
+from mira.tokens import tokens_of_bytes
 
 log = logging.getLogger(__name__)
 
 BINARY_SNIFF = 8192
-BYTES_PER_TOKEN = 4  # approx_tokens = ceil(utf-8 bytes / 4): BPE tokenizers average ~4 B/token
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,6 @@ class _State:
     tokens: int = 0
     truncated: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
-
-
-def approx_tokens(nbytes: int) -> int:
-    """Approximate token count of ``nbytes`` of UTF-8 text (ceil(bytes / 4))."""
-    return -(-nbytes // BYTES_PER_TOKEN)
 
 
 def doc_id(source: str, origin: str, part: str) -> str:
@@ -182,7 +177,7 @@ class CorpusBuild:
         nbytes = len(text.encode("utf-8"))
         st.docs += 1
         st.bytes += nbytes
-        st.tokens += approx_tokens(nbytes)
+        st.tokens += tokens_of_bytes(nbytes)
         st.truncated += truncated
         return Document(id=doc_id(st.spec.slug, cand.origin, part), source=st.spec.slug, text=text,
                         meta=self._meta(st.spec, cand, part, nbytes, size if truncated else None))
@@ -194,7 +189,7 @@ class CorpusBuild:
         return {
             "kind": spec.kind, "origin": cand.origin, "part": part, "package": package,
             "license": spec.license_for(package) or ("see license_file" if license_file else None),
-            "license_file": license_file, "bytes": nbytes, "approx_tokens": approx_tokens(nbytes),
+            "license_file": license_file, "bytes": nbytes, "approx_tokens": tokens_of_bytes(nbytes),
             "truncated": orig_bytes is not None, "orig_bytes": orig_bytes,
         }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from mira.cli import Context, fail
+from mira.command import Context, fail
 
 
 @click.group()

@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from mira.contracts import Document
-from mira.corpus.build import approx_tokens
 from mira.corpus.kinds import kind_of
+from mira.tokens import tokens_of_bytes
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def _validate(obj: dict[str, Any] | str) -> Document | str:
 
 
 def _row(name: str, group: str, lengths: list[int]) -> Row:
-    return Row(name, group, len(lengths), sum(lengths), sum(approx_tokens(n) for n in lengths),
+    return Row(name, group, len(lengths), sum(lengths), sum(tokens_of_bytes(n) for n in lengths),
                min(lengths), float(statistics.median(lengths)), max(lengths))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mira.cli import Context, fail
+from mira.command import Context, fail
 from mira.services.common import Service, ServiceError
 from mira.services.state import (
     ServicesState,

@@ -6,10 +6,11 @@ import gzip
 from pathlib import Path
 
 from mira.contracts import Document
-from mira.corpus.build import BuildOptions, CorpusBuild, approx_tokens, cut_text, doc_id
+from mira.corpus.build import BuildOptions, CorpusBuild, cut_text, doc_id
 from mira.corpus.report import too_few_sources
 from mira.corpus.sources import SourceSpec
 from mira.corpus.writer import dumps_document, write_documents
+from mira.tokens import tokens_of_bytes
 
 GOOD = "def f(x):\n    return x + 1\n" * 20  # 560 bytes
 
@@ -66,7 +67,7 @@ def test_meta_and_stable_ids(tmp_path: Path) -> None:
     good = next(d for d in docs if d.meta["origin"].endswith("good.txt"))
     assert good.id == doc_id("code_t", str(root / "good.txt"), "") and good.source == "code_t"
     assert good.meta["kind"] == "code" and good.meta["license"] == "MIT"
-    assert good.meta["approx_tokens"] == approx_tokens(len(GOOD.rstrip())) == 135
+    assert good.meta["approx_tokens"] == tokens_of_bytes(len(GOOD.rstrip())) == 135
     assert len({d.id for d in docs}) == len(docs)
 
 

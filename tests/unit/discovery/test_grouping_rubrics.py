@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from discovery.grouping import build_grouping, name_groups
-from discovery.rubrics import build_anchors, choose_k, content_version, snake
-from discovery.sampling import balanced
+from discovery.corpus import balanced
+from discovery.grouping.cluster import build_grouping, name_groups
+from discovery.rubrics.cluster import build_anchors, choose_k, content_version, snake
 from mira.contracts import Document, GroupingArtifact, ProposedDimension
 
 

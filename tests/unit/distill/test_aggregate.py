@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from discovery.aggregate import aggregate, reliability_weights
+from discovery.distill.aggregate import aggregate, reliability_weights
 
 
 def test_weights_are_clipped_spearman_normalised() -> None:

@@ -3,18 +3,18 @@ from pathlib import Path
 
 import pytest
 
-from discovery.export import (
-    ExportOptions,
+from discovery.export.repository import (
     StagedModel,
     atomic_write,
     checksums,
     next_version,
     publish,
-    sha256_file,
     stage_version,
     staging_dir,
 )
-from tests.unit.scorer.tiny_onnx import tiny_student
+from mira.repository import sha256_file
+from mira.settings import ExportSettings
+from tests.unit.engine.tiny_onnx import tiny_student
 
 
 def stage_one(repo: Path, group: str = "code") -> StagedModel:
@@ -30,7 +30,7 @@ def test_layout_versions_and_checksums(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     first = stage_one(repo)
     assert first.staged.parent.parent.parent == tmp_path  # staged next to the repo, not in it
-    publish(repo, [first], ExportOptions())
+    publish(repo, [first], ExportSettings())
     v1 = repo / "mira_code" / "1"
     assert sorted(p.name for p in v1.iterdir()) == ["model.onnx", "model.py"]
     assert (repo / "mira_code" / "config.pbtxt").read_text().startswith('name: "mira_code"')
@@ -39,7 +39,7 @@ def test_layout_versions_and_checksums(tmp_path: Path) -> None:
     before = sha256_file(v1 / "model.onnx")
     second = stage_one(repo)
     assert second.version == 2
-    publish(repo, [second], ExportOptions(flavour="onnxruntime"))
+    publish(repo, [second], ExportSettings(flavour="onnxruntime"))
     assert sha256_file(v1 / "model.onnx") == before  # old version untouched
     assert (repo / "mira_code" / "2" / "model.onnx").is_file()
     assert "onnxruntime_onnx" in (repo / "mira_code" / "config.pbtxt").read_text()
@@ -50,7 +50,7 @@ def test_an_existing_version_is_never_overwritten(tmp_path: Path) -> None:
     staged = stage_one(repo)
     (repo / "mira_code" / "1").mkdir(parents=True)
     with pytest.raises(FileExistsError):
-        publish(repo, [staged], ExportOptions())
+        publish(repo, [staged], ExportSettings())
 
 
 def test_next_version_ignores_non_numeric_entries(tmp_path: Path) -> None:
@@ -71,7 +71,7 @@ def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
 def test_model_py_imports_only_what_triton_env_has() -> None:
     import ast
 
-    from discovery.export import MODEL_PY
+    from discovery.export.repository import MODEL_PY
 
     tree = ast.parse(MODEL_PY.read_text())
     names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)

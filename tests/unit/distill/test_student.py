@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from discovery.onnx_export import ParityError, export_onnx, parity
-from discovery.student import Student, mean_pool
+from discovery.distill.student import Student, mean_pool
+from discovery.export.onnx import ParityError, export_onnx, parity
 
 
 def tiny_student(weights: list[float]) -> Student:
