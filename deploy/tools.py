@@ -27,8 +27,11 @@ KUSTOMIZE = ("sigs.k8s.io/kustomize/kustomize/v5", "v5.5.0")
 # (module, version, folder of the CRD files inside the module)
 CRD_MODULES = (
     ("github.com/kedacore/keda/v2", "v2.18.3", "config/crd/bases"),
-    ("github.com/prometheus-operator/prometheus-operator", "v0.85.0",
-     "example/prometheus-operator-crd"),
+    (
+        "github.com/prometheus-operator/prometheus-operator",
+        "v0.85.0",
+        "example/prometheus-operator-crd",
+    ),
 )
 
 

@@ -14,8 +14,16 @@ from tests.unit.deploy.conftest import OVERLAYS, container_env, find, pod_spec
 
 Objs = list[dict[str, Any]]
 KEDA_SASL = {"PLAIN": "plaintext", "SCRAM-SHA-256": "scram_sha256", "SCRAM-SHA-512": "scram_sha512"}
-ALLOWED_VOLUMES = {"configMap", "secret", "emptyDir", "persistentVolumeClaim", "projected",
-                   "downwardAPI", "csi", "ephemeral"}
+ALLOWED_VOLUMES = {
+    "configMap",
+    "secret",
+    "emptyDir",
+    "persistentVolumeClaim",
+    "projected",
+    "downwardAPI",
+    "csi",
+    "ephemeral",
+}
 
 
 def _workloads(objs: Objs) -> Objs:
@@ -44,8 +52,7 @@ def _config_map_name(objs: Objs) -> str:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_every_mira_env_var_and_config_key_is_a_settings_field(rendered: Any,
-                                                                overlay: str) -> None:
+def test_every_mira_env_var_and_config_key_is_a_settings_field(rendered: Any, overlay: str) -> None:
     objs = rendered[overlay]
     sections = MiraSettings.model_fields
     bad = []
@@ -65,15 +72,19 @@ def test_every_mira_env_var_and_config_key_is_a_settings_field(rendered: Any,
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_keda_trigger_and_scorer_read_the_same_kafka(rendered: Any, values: Any,
-                                                     overlay: str) -> None:
+def test_keda_trigger_and_scorer_read_the_same_kafka(
+    rendered: Any, values: Any, overlay: str
+) -> None:
     objs, val = rendered[overlay], values[overlay]
     settings = _scorer_settings(objs)
     so = find(objs, "ScaledObject", "mira-scorer")
     trigger = so["spec"]["triggers"][0]
     meta = trigger["metadata"]
-    assert so["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "StatefulSet",
-                                            "name": "mira-scorer"}
+    assert so["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "name": "mira-scorer",
+    }
     assert meta["bootstrapServers"] == settings.kafka.bootstrap == val["kafka"]["bootstrap"]
     assert meta["topic"] == settings.topics.input
     assert meta["consumerGroup"] == settings.scorer.group_id
@@ -85,8 +96,10 @@ def test_keda_trigger_and_scorer_read_the_same_kafka(rendered: Any, values: Any,
         auth = find(objs, "TriggerAuthentication", trigger["authenticationRef"]["name"])
         params = {r["parameter"]: (r["name"], r["key"]) for r in auth["spec"]["secretTargetRef"]}
         env = container_env(_scorer(objs)[1])
-        for param, var in (("username", "MIRA_KAFKA_SASL_USERNAME"),
-                           ("password", "MIRA_KAFKA_SASL_PASSWORD")):
+        for param, var in (
+            ("username", "MIRA_KAFKA_SASL_USERNAME"),
+            ("password", "MIRA_KAFKA_SASL_PASSWORD"),
+        ):
             ref = env[var]["valueFrom"]["secretKeyRef"]
             assert params[param] == (ref["name"], ref["key"])
         assert params["ca"][0] == val["kafka"]["credentialsSecret"]
@@ -215,16 +228,20 @@ def test_triton_is_hardened_and_shares_the_repository(rendered: Any, overlay: st
     script = export["spec"]["containers"][0]["args"][0]
     assert f"--repo {repo}" in script and "repo_history.py snapshot" in script
     monitor = find(objs, "ServiceMonitor", "mira-triton")
-    svc = next(o for o in objs if o["kind"] == "Service"
-               and _selects(monitor["spec"]["selector"], o["metadata"]["labels"]))
+    svc = next(
+        o
+        for o in objs
+        if o["kind"] == "Service" and _selects(monitor["spec"]["selector"], o["metadata"]["labels"])
+    )
     assert svc["spec"]["clusterIP"] == "None"
     assert "metrics" in {p["name"] for p in svc["spec"]["ports"]}
     assert {p["containerPort"] for p in c["ports"]} == {8000, 8001, 8002}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_monitoring_objects_are_selected_by_kube_prometheus_stack(rendered: Any, values: Any,
-                                                                  overlay: str) -> None:
+def test_monitoring_objects_are_selected_by_kube_prometheus_stack(
+    rendered: Any, values: Any, overlay: str
+) -> None:
     objs, release = rendered[overlay], values[overlay]["monitoring"]["release"]
     for kind in ("PodMonitor", "ServiceMonitor", "PrometheusRule"):
         for obj in (o for o in objs if o["kind"] == kind):
@@ -239,6 +256,9 @@ def test_monitoring_objects_are_selected_by_kube_prometheus_stack(rendered: Any,
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_model_jobs_are_suspended_templates(rendered: Any, overlay: str) -> None:
     jobs = [o for o in rendered[overlay] if o["kind"] == "CronJob"]
-    assert {j["metadata"]["name"] for j in jobs} == {"mira-discover", "mira-export",
-                                                    "mira-rollback"}
+    assert {j["metadata"]["name"] for j in jobs} == {
+        "mira-discover",
+        "mira-export",
+        "mira-rollback",
+    }
     assert all(j["spec"]["suspend"] is True for j in jobs)

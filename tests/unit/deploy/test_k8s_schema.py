@@ -37,8 +37,11 @@ def _strict(schema: Any) -> Any:
     """A CRD's structural schema, rejecting unknown fields (the API server would prune them)."""
     if isinstance(schema, dict):
         out = {k: _strict(v) for k, v in schema.items()}
-        if ("properties" in out and "additionalProperties" not in out
-                and not out.get("x-kubernetes-preserve-unknown-fields")):
+        if (
+            "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
+        ):
             out["additionalProperties"] = False
         return out
     if isinstance(schema, list):
@@ -52,12 +55,16 @@ def crd_schemas(rendered: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any
 
     CRD files are named <group>_<plural>.yaml; only those needed are parsed (the
     prometheus-operator ones are megabytes of YAML)."""
-    wanted = {f"{_group(o)}_{o['kind'].lower()}s.yaml"
-              for objs in rendered.values() for o in objs if _group(o) in CRD_GROUPS}
+    wanted = {
+        f"{_group(o)}_{o['kind'].lower()}s.yaml"
+        for objs in rendered.values()
+        for o in objs
+        if _group(o) in CRD_GROUPS
+    }
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for folder in TOOLS.crd_dirs():
         for path in sorted(p for p in folder.glob("*.yaml") if p.name in wanted):
-            crd = yaml.load(path.read_text(), Loader=_CRDLoader)  # noqa: S506
+            crd = yaml.load(path.read_text(), Loader=_CRDLoader)
             spec = crd["spec"]
             for version in spec["versions"]:
                 if version.get("served"):
@@ -73,8 +80,9 @@ def test_overlay_renders_without_placeholders(rendered: dict[str, Any], overlay:
     assert not left, f"{overlay}: placeholders not replaced: {left}"
     kinds = {o["kind"] for o in rendered[overlay]}
     assert "MiraDeployValues" not in kinds, "values.yaml must stay local-config"
-    namespaces = {o["metadata"].get("namespace") for o in rendered[overlay]
-                  if o["kind"] != "Namespace"}
+    namespaces = {
+        o["metadata"].get("namespace") for o in rendered[overlay] if o["kind"] != "Namespace"
+    }
     assert len(namespaces) == 1, namespaces
 
 
@@ -95,11 +103,16 @@ def test_builtin_objects_match_kubernetes_schemas(rendered: dict[str, Any], over
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_custom_resources_match_their_crds(rendered: dict[str, Any], crd_schemas: Any,
-                                           overlay: str) -> None:
+def test_custom_resources_match_their_crds(
+    rendered: dict[str, Any], crd_schemas: Any, overlay: str
+) -> None:
     custom = [o for o in rendered[overlay] if _group(o) in CRD_GROUPS]
-    assert {o["kind"] for o in custom} >= {"ScaledObject", "PodMonitor", "ServiceMonitor",
-                                           "PrometheusRule"}
+    assert {o["kind"] for o in custom} >= {
+        "ScaledObject",
+        "PodMonitor",
+        "ServiceMonitor",
+        "PrometheusRule",
+    }
     errors = []
     for obj in custom:
         schema = crd_schemas.get((obj["apiVersion"], obj["kind"]))
@@ -113,32 +126,52 @@ def test_custom_resources_match_their_crds(rendered: dict[str, Any], crd_schemas
 
 
 def test_crd_strictness_catches_a_typo(crd_schemas: Any) -> None:
-    bad = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "metadata": {"name": "x"},
-           "spec": {"scaleTargetRef": {"name": "x"}, "maxReplicas": 3,
-                    "triggers": [{"type": "kafka", "metadata": {}}]}}
+    bad = {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": "x"},
+        "spec": {
+            "scaleTargetRef": {"name": "x"},
+            "maxReplicas": 3,
+            "triggers": [{"type": "kafka", "metadata": {}}],
+        },
+    }
     schema = crd_schemas[("keda.sh/v1alpha1", "ScaledObject")]
-    assert any("maxReplicas" in e.message for e in jsonschema.Draft7Validator(schema)
-               .iter_errors(bad))
+    assert any(
+        "maxReplicas" in e.message for e in jsonschema.Draft7Validator(schema).iter_errors(bad)
+    )
 
 
 def _kube_score(policy: dict[str, Any], manifest: Path) -> list[dict[str, Any]]:
-    cmd = [str(TOOLS.kube_score()), "score", "--output-format", "json",
-           "--kubernetes-version", policy["kubernetes_version"], *policy["flags"]]
+    cmd = [
+        str(TOOLS.kube_score()),
+        "score",
+        "--output-format",
+        "json",
+        "--kubernetes-version",
+        policy["kubernetes_version"],
+        *policy["flags"],
+    ]
     for check in policy["enable_optional"]:
         cmd += ["--enable-optional-test", check]
-    done = subprocess.run([*cmd, str(manifest)], capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [*cmd, str(manifest)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.stdout.strip().startswith("["), done.stderr
     return json.loads(done.stdout)
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_kube_score_leaves_no_unexplained_finding(rendered: dict[str, Any], overlay: str,
-                                                  tmp_path: Path) -> None:
+def test_kube_score_leaves_no_unexplained_finding(
+    rendered: dict[str, Any], overlay: str, tmp_path: Path
+) -> None:
     policy = yaml.safe_load((K8S / "kube-score.yaml").read_text())
     assert all(str(reason).strip() for reason in policy["flags"].values())
-    accepted = {(w["object"], w["check"]) for w in policy["accepted_warnings"]
-                if w["overlay"] == overlay and w["reason"].strip()}
+    accepted = {
+        (w["object"], w["check"])
+        for w in policy["accepted_warnings"]
+        if w["overlay"] == overlay and w["reason"].strip()
+    }
     manifest = tmp_path / f"{overlay}.yaml"
     manifest.write_text(yaml.safe_dump_all(rendered[overlay]))
     findings = []

@@ -22,12 +22,21 @@ ALERTS = [r for g in RULES["groups"] for r in g["rules"] if "alert" in r]
 RECORDS = {r["record"]: r["expr"] for g in RULES["groups"] for r in g["rules"] if "record" in r}
 # Triton's own metrics (docs/user_guide/metrics.md of Triton 2.51 / NGC 24.10)
 TRITON_METRICS = {
-    "nv_inference_request_success", "nv_inference_request_failure", "nv_inference_count",
-    "nv_inference_exec_count", "nv_inference_pending_request_count",
-    "nv_inference_request_duration_us", "nv_inference_queue_duration_us",
-    "nv_inference_compute_input_duration_us", "nv_inference_compute_infer_duration_us",
-    "nv_inference_compute_output_duration_us", "nv_gpu_utilization", "nv_gpu_memory_total_bytes",
-    "nv_gpu_memory_used_bytes", "nv_gpu_power_usage", "nv_gpu_power_limit",
+    "nv_inference_request_success",
+    "nv_inference_request_failure",
+    "nv_inference_count",
+    "nv_inference_exec_count",
+    "nv_inference_pending_request_count",
+    "nv_inference_request_duration_us",
+    "nv_inference_queue_duration_us",
+    "nv_inference_compute_input_duration_us",
+    "nv_inference_compute_infer_duration_us",
+    "nv_inference_compute_output_duration_us",
+    "nv_gpu_utilization",
+    "nv_gpu_memory_total_bytes",
+    "nv_gpu_memory_used_bytes",
+    "nv_gpu_power_usage",
+    "nv_gpu_power_limit",
     "nv_energy_consumption",
 }
 SUFFIXES = ("", "_total", "_bucket", "_sum", "_count")
@@ -38,8 +47,9 @@ DASHBOARD = load_module(DEPLOY / "grafana" / "dashboard.py")
 def _promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     path = shutil.which("promtool") or "/usr/bin/promtool"
     assert Path(path).exists(), "promtool not found: `make apt` (Debian package prometheus)"
-    return subprocess.run([path, *args], cwd=cwd, capture_output=True, text=True, timeout=60,
-                          check=False)
+    return subprocess.run(
+        [path, *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def _defined_metrics() -> set[str]:
@@ -55,8 +65,12 @@ def test_rules_pass_promtool_check_and_unit_tests() -> None:
 
 def test_every_alert_fires_in_a_unit_test() -> None:
     tests = yaml.safe_load((RULES_DIR / "mira-rules.test.yml").read_text())["tests"]
-    fired = {case["alertname"] for t in tests for case in t.get("alert_rule_test", [])
-             if case.get("exp_alerts")}
+    fired = {
+        case["alertname"]
+        for t in tests
+        for case in t.get("alert_rule_test", [])
+        if case.get("exp_alerts")
+    }
     missing = {a["alert"] for a in ALERTS} - fired
     assert not missing, f"alerts never fired in mira-rules.test.yml: {sorted(missing)}"
 
@@ -69,8 +83,10 @@ def test_alert_follows_kube_prometheus_style(alert: dict[str, Any]) -> None:
     assert notes["summary"].strip() and notes["description"].strip()
     url = notes["runbook_url"]
     assert url.startswith("https://") and "#" in url
-    anchors = {_slug(h) for h in re.findall(r"^#+ (.+)$", (ROOT / "docs" / "operations.md")
-                                            .read_text(), flags=re.M)}
+    anchors = {
+        _slug(h)
+        for h in re.findall(r"^#+ (.+)$", (ROOT / "docs" / "operations.md").read_text(), flags=re.M)
+    }
     assert url.rsplit("#", 1)[1] in anchors, f"no heading for {url} in docs/operations.md"
     expr = alert["expr"]
     for name, body in RECORDS.items():
@@ -98,12 +114,17 @@ def test_every_dashboard_query_parses_with_promtool(tmp_path: Path) -> None:
     board = DASHBOARD.build()
     exprs = DASHBOARD.queries(board)
     assert len(exprs) >= 20
-    rules = [{"record": f"dashboard:query_{i}",
-              "expr": e.replace("$namespace", "mira").replace("$__rate_interval", "5m")}
-             for i, e in enumerate(exprs)]
+    rules = [
+        {
+            "record": f"dashboard:query_{i}",
+            "expr": e.replace("$namespace", "mira").replace("$__rate_interval", "5m"),
+        }
+        for i, e in enumerate(exprs)
+    ]
     assert not any("$" in r["expr"] for r in rules), "unknown template variable"
     (tmp_path / "dashboard.rules.yml").write_text(
-        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+        yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]})
+    )
     done = _promtool("check", "rules", "dashboard.rules.yml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(rules)} rules found" in done.stdout
@@ -112,11 +133,19 @@ def test_every_dashboard_query_parses_with_promtool(tmp_path: Path) -> None:
 def test_dashboard_covers_what_operators_asked_for() -> None:
     board = DASHBOARD.build()
     text = " ".join(DASHBOARD.queries(board))
-    for needle in ("mira_documents_accepted_total", "mira_documents_rejected_total",
-                   "mira_end_to_end_latency_seconds_bucket", "mira_triton_latency_seconds_bucket",
-                   "mira_consumer_lag", "mira_documents_dead_lettered_total",
-                   "nv_inference_queue_duration_us", "nv_inference_compute_infer_duration_us",
-                   "nv_gpu_utilization", "histogram_quantile(0.99", "histogram_quantile(0.5"):
+    for needle in (
+        "mira_documents_accepted_total",
+        "mira_documents_rejected_total",
+        "mira_end_to_end_latency_seconds_bucket",
+        "mira_triton_latency_seconds_bucket",
+        "mira_consumer_lag",
+        "mira_documents_dead_lettered_total",
+        "nv_inference_queue_duration_us",
+        "nv_inference_compute_infer_duration_us",
+        "nv_gpu_utilization",
+        "histogram_quantile(0.99",
+        "histogram_quantile(0.5",
+    ):
         assert needle in text, needle
     ids = [p["id"] for p in board["panels"]]
     assert len(ids) == len(set(ids))
