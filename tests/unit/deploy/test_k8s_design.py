@@ -257,6 +257,7 @@ def test_monitoring_objects_are_selected_by_kube_prometheus_stack(
 def test_model_jobs_are_suspended_templates(rendered: Any, overlay: str) -> None:
     jobs = [o for o in rendered[overlay] if o["kind"] == "CronJob"]
     assert {j["metadata"]["name"] for j in jobs} == {
+        "mira-shell",
         "mira-discover",
         "mira-export",
         "mira-rollback",
