@@ -20,7 +20,8 @@ RULES_DIR = DEPLOY / "prometheus"
 RULES = yaml.safe_load((RULES_DIR / "mira-rules.yml").read_text())
 ALERTS = [r for g in RULES["groups"] for r in g["rules"] if "alert" in r]
 RECORDS = {r["record"]: r["expr"] for g in RULES["groups"] for r in g["rules"] if "record" in r}
-# Triton's own metrics (docs/user_guide/metrics.md of Triton 2.51 / NGC 24.10)
+# Triton's own metrics: the nv_inference_* names as Triton 2.51 (pytriton 0.7.0) serves them on
+# /metrics (seen 2026-11-28), nv_gpu_* from Triton's docs/user_guide/metrics.md (GPU only)
 TRITON_METRICS = {
     "nv_inference_request_success",
     "nv_inference_request_failure",
