@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup venv apt jars triton-env demo test lint typecheck unit integration clean
+.PHONY: help setup venv apt jars triton-env deploy-tools deploy-generate lock demo test lint typecheck unit integration clean
 
 help:
 	@echo "make demo   - run the main job end to end on the embedded default (no servers)"
@@ -50,19 +50,35 @@ $(TRITON_STAMP):
 	$(TRITON_ENV)/bin/pip install -q nvidia-pytriton==0.7.0 'numpy<2' onnxruntime tokenizers
 	touch $@
 
+# offline checkers of deploy/: kube-score (Go module), kustomize (kubectl's, else Go module), the
+# CRDs of KEDA and prometheus-operator (Go module proxy), all cached under .cache/ (needs Go)
+deploy-tools: venv
+	$(BIN)/python deploy/tools.py
+
+# regenerate deploy/k8s/base/prometheusrule.yaml and mira-dashboard.json (tests check they match)
+deploy-generate: venv
+	$(BIN)/python deploy/generate.py
+
+# the scorer image's hash-locked dependencies (extra "stream" + build backend), for its Python
+LOCK_FLAGS := --extra stream --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock"
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml deploy/docker/build.in $(LOCK_FLAGS) \
+		-o deploy/docker/requirements-scorer.txt
+
 lint: venv
 	$(BIN)/ruff check .
 
 typecheck: venv
 	$(BIN)/mypy
 
-unit: setup
+unit: setup deploy-tools
 	$(BIN)/pytest tests/unit -q
 
 integration: setup
 	$(BIN)/pytest tests/integration -q
 
-test: setup lint typecheck
+test: setup lint typecheck deploy-tools
 	$(BIN)/pytest -q
 
 demo: setup
