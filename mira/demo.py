@@ -47,15 +47,15 @@ class StepResult:
 
 def step_corpus(run: DemoRun) -> str:
     """Build a small balanced corpus from this machine's files into ``<workdir>/corpus.jsonl``."""
-    from mira.corpus.build import BuildOptions, CorpusBuild
+    from mira.corpus.build import CorpusBuild
     from mira.corpus.catalog import DEFAULT_SOURCES
     from mira.corpus.dpkg import PackageIndex
     from mira.corpus.report import log_report
     from mira.corpus.writer import write_documents
 
     out = run.workdir / "corpus.jsonl"
-    job = CorpusBuild(DEFAULT_SOURCES, BuildOptions(max_docs=run.max_docs, seed=run.seed),
-                      PackageIndex())
+    cs = _settings(run).corpus.model_copy(update={"max_docs": run.max_docs, "seed": run.seed})
+    job = CorpusBuild(DEFAULT_SOURCES, cs, PackageIndex())
     written = write_documents(job.documents(), out)
     report = job.report()
     log_report(report)
@@ -69,7 +69,7 @@ def step_stats(run: DemoRun) -> str:
     """Print the per-source and per-group table of the corpus."""
     from mira.corpus.stats import compute_stats, render_table
 
-    stats = compute_stats(run.artifacts["corpus"])
+    stats = compute_stats(run.artifacts["corpus"], _settings(run).document)
     render_table(stats)
     total = stats.total
     tokens = total.approx_tokens if total else 0

@@ -28,22 +28,12 @@ from mira.corpus.sources import (
 )
 from mira.corpus.split import SPLITTERS
 from mira.progress import bar, progress
+from mira.settings import CorpusSettings
 from mira.tokens import tokens_of_bytes
 
 log = logging.getLogger(__name__)
 
 BINARY_SNIFF = 8192
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    max_docs: int | None = None
-    seed: int = 0
-    per_source_cap: int | None = None
-    max_doc_bytes: int = 32 * 1024
-    min_doc_bytes: int = 200
-    oversize: Literal["cut", "skip"] = "cut"
-    max_file_bytes: int = 16 * 1024 * 1024
 
 
 @dataclass
@@ -105,7 +95,7 @@ def decode_candidate(cand: Candidate, spec: SourceSpec, max_file_bytes: int) -> 
 class CorpusBuild:
     """One build: list sources, then :meth:`documents`, then :meth:`report`."""
 
-    def __init__(self, specs: Sequence[SourceSpec], options: BuildOptions,
+    def __init__(self, specs: Sequence[SourceSpec], options: CorpusSettings,
                  packages: PackageIndex | None = None) -> None:
         self.options = options
         self._packages = packages

@@ -172,8 +172,8 @@ class DiscoverySettings(Section):
 
 
 class LogSettings(Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json_format: bool = False
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    json_format: bool = Field(False, description="One JSON object per log line.")
 
 
 class DistillSettings(Section):
@@ -211,11 +211,17 @@ class ExportSettings(Section):
 class CorpusSettings(Section):
     """Corpus builder (``mira corpus build``)."""
 
-    seed: int = 0
-    max_docs: int | None = Field(default=None, ge=1)
-    per_source_cap: int | None = Field(default=None, ge=1)
-    max_doc_bytes: int = Field(default=32 * 1024, ge=64)
-    min_doc_bytes: int = Field(default=200, ge=0)
-    oversize: Literal["cut", "skip"] = "cut"
-    max_file_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
-    require_sources: int = Field(default=0, ge=0)
+    seed: int = Field(0, description="Sampling seed.")
+    max_docs: int | None = Field(None, ge=1, description="Total documents, spread round-robin "
+                                 "over sources.")
+    per_source_cap: int | None = Field(None, ge=1, description="At most this many documents "
+                                       "per source.")
+    max_doc_bytes: int = Field(32 * 1024, ge=64, description="Longer documents are cut (or "
+                               "skipped).")
+    min_doc_bytes: int = Field(200, ge=0, description="Shorter documents are skipped.")
+    oversize: Literal["cut", "skip"] = Field("cut", description="What to do past "
+                                             "max_doc_bytes.")
+    max_file_bytes: int = Field(16 * 1024 * 1024, ge=1, description="Files larger than this "
+                                "are skipped unread.")
+    require_sources: int = Field(0, ge=0, description="Fail (exit 1) if fewer sources have "
+                                 "documents.")

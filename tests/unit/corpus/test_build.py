@@ -6,10 +6,11 @@ import gzip
 from pathlib import Path
 
 from mira.contracts import Document
-from mira.corpus.build import BuildOptions, CorpusBuild, cut_text, doc_id
+from mira.corpus.build import CorpusBuild, cut_text, doc_id
 from mira.corpus.report import too_few_sources
 from mira.corpus.sources import SourceSpec
 from mira.corpus.writer import dumps_document, write_documents
+from mira.settings import CorpusSettings
 from mira.tokens import tokens_of_bytes
 
 GOOD = "def f(x):\n    return x + 1\n" * 20  # 560 bytes
@@ -34,7 +35,7 @@ def _tree(root: Path) -> Path:
 
 
 def _build(specs: list[SourceSpec], **opts: object) -> tuple[list[Document], CorpusBuild]:
-    job = CorpusBuild(specs, BuildOptions(**opts))  # type: ignore[arg-type]
+    job = CorpusBuild(specs, CorpusSettings(**opts))  # type: ignore[arg-type]
     return list(job.documents()), job
 
 
@@ -96,7 +97,7 @@ def test_seed_changes_sample_and_same_seed_is_byte_identical(tmp_path: Path) -> 
     outs: list[bytes] = []
     for seed in (1, 1, 2):
         out = tmp_path / f"out{len(outs)}.jsonl"
-        write_documents(CorpusBuild(spec, BuildOptions(max_docs=5, seed=seed)).documents(), out)
+        write_documents(CorpusBuild(spec, CorpusSettings(max_docs=5, seed=seed)).documents(), out)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] and outs[0] != outs[2]
 
