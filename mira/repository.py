@@ -13,7 +13,6 @@ from pathlib import Path
 
 from mira import metrics
 from mira.contracts import ArtifactError, RepositoryManifest, load_artifact
-from mira.engine.backend import ModelRef
 
 MANIFEST_FILE = "mira_manifest.json"
 
@@ -41,10 +40,6 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def model_refs(manifest: RepositoryManifest) -> list[ModelRef]:
-    return [ModelRef(gm.model, gm.version) for gm in manifest.groups.values()]
 
 
 def verify_models(repo: Path, manifest: RepositoryManifest) -> None:

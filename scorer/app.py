@@ -73,7 +73,7 @@ class ScorerApp:
         repo = s.scorer.manifest.parent
         engine = triton_engine(repo, self.manifest, s.engine, s.triton, s.scorer.tokenizer_workers)
         self.flow = Scoring(s, engine, lambda: self.manifest, self.tracker)
-        self.reloader = Reloader(s, engine, self)
+        self.reloader = Reloader(s, engine, lambda: self.manifest, self.digest, self._switch)
         try:
             self.io = await self._k(KafkaIO, s, self.tracker)
             self._started = True
@@ -93,6 +93,9 @@ class ScorerApp:
             if health is not None:
                 health.stop()
         return 0
+
+    def _switch(self, manifest: RepositoryManifest) -> None:
+        self.manifest = manifest
 
     def _start_health(self) -> Any:
         from scorer.health import HealthServer

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mira import metrics
 from mira.contracts import RepositoryManifest
@@ -21,9 +21,6 @@ from mira.engine.build import tokenizer_pool
 from mira.engine.engine import Engine
 from mira.repository import ManifestError, load_manifest, verify_models
 from mira.settings import MiraSettings
-
-if TYPE_CHECKING:
-    from scorer.app import ScorerApp
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +106,15 @@ class Reloader:
     because of a bad manifest.
     """
 
-    def __init__(self, settings: MiraSettings, engine: Engine, app: ScorerApp) -> None:
+    def __init__(self, settings: MiraSettings, engine: Engine,
+                 current: Callable[[], RepositoryManifest], digest: str,
+                 switch: Callable[[RepositoryManifest], None]) -> None:
         self.settings = settings
         self.engine = engine
-        self.app = app
+        self.current = current
+        self.switch = switch
         self.repo = settings.scorer.manifest.parent
-        self.watcher = ManifestWatcher(settings.scorer.manifest, app.digest)
+        self.watcher = ManifestWatcher(settings.scorer.manifest, digest)
         self.probe_ok = True
         self._old_pools: list[Any] = []
 
@@ -148,7 +148,7 @@ class Reloader:
                 log.error("manifest reload failed, keeping the current one: %s", exc)
 
     async def apply(self, new: RepositoryManifest, digest: str) -> None:
-        old = self.app.manifest
+        old = self.current()
         verify_models(self.repo, new)
         changes = model_changes(old, new)
         backend: Any = self.engine.backend
@@ -159,8 +159,7 @@ class Reloader:
             self._old_pools.append(self.engine.tokens)
             self.engine.tokens = tokenizer_pool(self.repo, new,
                                                 self.settings.scorer.tokenizer_workers)
-        self.app.manifest = new
-        self.app.digest = digest
+        self.switch(new)
         self.watcher.accept(digest)
         metrics.MANIFEST_RELOADS.labels("ok").inc()
         for group, gm in new.groups.items():

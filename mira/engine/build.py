@@ -5,11 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from mira.contracts import RepositoryManifest
+from mira.engine.backend import ModelRef
 from mira.engine.engine import Engine, RetryPolicy
 from mira.engine.ort import OrtBackend
 from mira.engine.tokenpool import TokenizerPool
-from mira.repository import model_refs, verify_models
+from mira.repository import verify_models
 from mira.settings import EngineSettings, TritonSettings
+
+
+def model_refs(manifest: RepositoryManifest) -> list[ModelRef]:
+    return [ModelRef(gm.model, gm.version) for gm in manifest.groups.values()]
 
 
 def tokenizer_pool(repo: Path, manifest: RepositoryManifest, workers: int) -> TokenizerPool:

@@ -14,9 +14,10 @@ import pytest
 from discovery.export.calibrate import Calibration
 from mira.contracts import Document, RepositoryManifest, StudentCard
 from mira.engine.backend import ModelRef
+from mira.engine.build import model_refs
 from mira.engine.ort import OrtBackend
 from mira.engine.tokenize import BatchTokenizer, pre_cut
-from mira.repository import model_refs, sha256_file
+from mira.repository import sha256_file
 from tests.fixtures.flows import distill, export, filter_repo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
