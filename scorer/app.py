@@ -124,11 +124,15 @@ class ScorerApp:
             metrics.PENDING.set(self.tracker.pending())
 
     def _poll_timeout_ms(self) -> int:
+        """Until the next batch is due; ``poll_ms`` while work is in progress (its delivery
+        waits for the loop), ``idle_poll_ms`` when there is none (a record ends a poll at once)."""
         assert self.flow is not None
+        sc = self.settings.scorer
         deadline = self.flow.batcher.next_deadline()
-        if deadline is None:
-            return 50
-        return int(min(50.0, max(0.0, (deadline - time.monotonic()) * 1e3)))
+        if deadline is not None:
+            return int(min(sc.poll_ms, max(0.0, (deadline - time.monotonic()) * 1e3)))
+        busy = self.tracker.pending() or self.flow.tasks or self._stopping
+        return sc.poll_ms if busy else sc.idle_poll_ms
 
     async def _backpressure(self) -> None:
         assert self.io is not None

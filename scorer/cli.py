@@ -37,6 +37,7 @@ def run_scorer(settings: MiraSettings) -> int:
 
     # kafka-python's network thread warns whenever the GIL delays it by >100 ms: noise here
     logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
+    warn_if_pure_python_crc()
     path = settings.scorer.manifest
     try:
         manifest, digest = load_manifest(path)
@@ -58,3 +59,17 @@ def run_scorer(settings: MiraSettings) -> int:
         log.exception("scorer failed")
         fail(f"scorer failed: {type(exc).__name__}: {exc}", code=1)
     return 1
+
+
+def pure_python_crc() -> bool:
+    """True when kafka-python checks record CRC-32C in pure Python (no ``crc32c`` package)."""
+    from kafka.record import util
+
+    return getattr(util, "crc32c_c", None) is None
+
+
+def warn_if_pure_python_crc() -> None:
+    if pure_python_crc():
+        log.warning("kafka-python computes CRC-32C in pure Python (the crc32c package is "
+                    "missing): that costs about half of the scorer's CPU; install "
+                    "'kafka-python[crc32c]' (the image and the stream extra have it)")

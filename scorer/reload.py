@@ -133,7 +133,7 @@ class Reloader:
                 log.warning("triton %s", "is ready again" if ok else "is not ready")
             self.probe_ok = ok
             ready()
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(self.settings.scorer.probe_interval_s if ok else 1.0)
 
     async def reload_loop(self) -> None:
         while True:

@@ -119,6 +119,13 @@ class ScorerSettings(Section):
     drain_timeout_s: float = Field(20.0, gt=0, description="SIGTERM drain bound.")
     max_pending: int = Field(4096, ge=1, description="Pause input above this many documents.")
     commit_interval_ms: int = Field(200, ge=1, description="How often outputs are delivered.")
+    poll_ms: int = Field(50, ge=1, description="Longest a poll waits while documents are in "
+                         "progress (bounds how late finished work is delivered).")
+    idle_poll_ms: int = Field(2000, ge=1, description="Longest a poll waits when nothing is in "
+                              "progress; a record ends the wait at once (idle CPU, and how "
+                              "late SIGTERM is noticed when idle).")
+    probe_interval_s: float = Field(5.0, gt=0, description="Triton readiness probe period while "
+                                    "Triton answers (every second while it does not).")
     reload_interval_s: float = Field(5.0, gt=0, description="Manifest change check interval.")
     transactional_id: str | None = Field(
         None, description="Exactly-once producer id (default: <group_id>-<hostname>).")
