@@ -40,4 +40,5 @@ def export(obj: Context, run_dir: Path, corpus: tuple[Path, ...], repo: Path,
     click.echo(f"repository: {repo} (manifest {repo / 'mira_manifest.json'}); "
                f"kept-token share on calibration {cal.retention.kept_share:.3f} "
                f"(budget {cal.retention.budget:.3f}); pre-cut shortens "
-               f"{cal.token_loss_share:.1%} of documents")
+               f"{cal.token_loss_share:.1%} of documents ({cal.tokens_lost_share:.2%} of "
+               "their tokens)")

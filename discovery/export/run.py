@@ -152,6 +152,7 @@ def write_reports(out: Path, staged: list[StagedModel], cal: Calibration, repo: 
                "per_source": r.rows, "thresholds": r.thresholds,
                "chars_per_token": cal.chars_per_token,
                "pre_cut_token_loss_share": cal.token_loss_share,
+               "pre_cut_tokens_lost_share": cal.tokens_lost_share,
                "models": {sm.model: {"version": sm.version, "parity_max_abs_diff": sm.parity}
                           for sm in staged}}
     (out / "export.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
