@@ -34,6 +34,11 @@ TRITON_LATENCY = Histogram(
 TRITON_ERRORS = Counter(
     "mira_triton_errors_total", "Failed inference requests (each retry counts)", ["group"]
 )
+TRITON_TIMEOUTS = Counter(
+    "mira_triton_timeouts_total",
+    "Inference requests past their client deadline (the server may still have computed them)",
+    ["model"],
+)
 TOKENIZE_SECONDS = Histogram(
     "mira_tokenize_seconds", "Time to tokenize one batch", ["group"], buckets=_LATENCY_BUCKETS
 )

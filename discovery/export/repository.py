@@ -95,6 +95,7 @@ def publish(repo: Path, staged: list[StagedModel], opts: ExportSettings) -> None
         os.rename(sm.staged, target)
         text = config_pbtxt(sm.model, sm.n_anchors, opts.flavour,
                             max_batch_size=opts.max_batch_size, instances=opts.instances,
+                            queue_timeout_us=opts.queue_timeout_ms * 1000,
                             execution_env=opts.execution_env)
         atomic_write(repo / sm.model / "config.pbtxt", text.encode("utf-8"))
         log.info("published %s version %d", sm.model, sm.version)

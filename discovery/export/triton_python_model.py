@@ -24,6 +24,20 @@ def _tensor(name: str, array: np.ndarray) -> object:
     return pb_utils.Tensor(name, array)
 
 
+def _cancelled(request: object) -> bool:
+    """Triton >= 2.39 tells a backend when the client cancelled (or its deadline passed); the
+    core does not drop such requests from the queue for the python backend (seen on 2.51)."""
+    check = getattr(request, "is_cancelled", None)
+    return bool(check()) if callable(check) else False
+
+
+def _cancelled_response() -> object:
+    code = getattr(pb_utils.TritonError, "CANCELLED", None)
+    message = "cancelled by the client"
+    error = pb_utils.TritonError(message) if code is None else pb_utils.TritonError(message, code)
+    return pb_utils.InferenceResponse(output_tensors=[], error=error)
+
+
 class TritonPythonModel:
     def initialize(self, args: dict) -> None:
         config = json.loads(args["model_config"])
@@ -50,6 +64,9 @@ class TritonPythonModel:
     def execute(self, requests: list) -> list:
         responses = []
         for request in requests:
+            if _cancelled(request):  # its client gave up (deadline): never compute it late
+                responses.append(_cancelled_response())
+                continue
             try:
                 responses.append(self._run(request))
             except Exception as exc:

@@ -9,6 +9,7 @@ from mira.engine.backend import ModelRef
 from mira.engine.engine import Engine, RetryPolicy
 from mira.engine.ort import OrtBackend
 from mira.engine.tokenpool import TokenizerPool
+from mira.engine.triton import Deadline
 from mira.repository import verify_models
 from mira.settings import EngineSettings, TritonSettings
 
@@ -27,6 +28,10 @@ def retry_policy(es: EngineSettings, max_attempts: int | None) -> RetryPolicy:
     return RetryPolicy(es.retry_initial_s, es.retry_max_s, max_attempts, es.ambiguous_retries)
 
 
+def deadline(ts: TritonSettings) -> Deadline:
+    return Deadline(ts.timeout_s, ts.queue_timeout_ms / 1e3, ts.token_budget_ms / 1e3)
+
+
 def local_engine(repo: Path, manifest: RepositoryManifest, es: EngineSettings) -> Engine:
     """ONNX Runtime in-process over verified model files (``mira filter``)."""
     verify_models(repo, manifest)
@@ -41,6 +46,6 @@ def triton_engine(repo: Path, manifest: RepositoryManifest, es: EngineSettings,
     from mira.engine.triton import TritonBackend
 
     verify_models(repo, manifest)
-    backend = TritonBackend(ts.grpc_url, ts.max_in_flight, ts.timeout_s)
+    backend = TritonBackend(ts.grpc_url, ts.max_in_flight, deadline(ts))
     return Engine(backend, tokenizer_pool(repo, manifest, tokenizer_workers),
                   retry_policy(es, None))

@@ -5,16 +5,28 @@ One request per micro-batch, at most ``max_in_flight`` at once.  Errors are clas
 (INTERNAL / UNKNOWN: could be the server or the batch; the engine retries a few times, then
 splits the batch and checks a canary before blaming a document) and ``BatchRejected`` (the
 request's content was refused).
+
+A timed-out request never multiplies the server's work (``Deadline``):
+- Triton rejects a request still queued after ``queue_timeout_s`` (sent with the request; the
+  exported configs' queue policy allows it): rejected work was never computed, so its retry is
+  free;
+- the client's deadline adds an execution budget proportional to batch size x sequence length,
+  so a large batch is not given up while it is still being computed;
+- if the deadline passes anyway (a server far slower than its budget), the request keeps its
+  in-flight slot for one more execution budget before the error reaches the retry loop: no
+  resend while the first attempt may still be running.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from mira import metrics
 from mira.engine.backend import BackendUnavailable, BatchRejected, ModelRef
 
 log = logging.getLogger(__name__)
@@ -42,6 +54,32 @@ def classify(exc: Exception) -> Exception:
     return BatchRejected(text)
 
 
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """How long one request of ``n`` x ``length`` tokens may take, in parts."""
+
+    base_s: float  # network and slack
+    queue_timeout_s: float  # Triton rejects the request if it is still queued after this
+    token_budget_s: float  # execution time allowed per token of the batch
+
+    def execution_s(self, n: int, length: int) -> float:
+        return self.token_budget_s * n * length
+
+    def client_s(self, n: int, length: int) -> float:
+        """The client's deadline: queue bound + execution budget + base."""
+        return self.base_s + self.queue_timeout_s + self.execution_s(n, length)
+
+    @property
+    def queue_timeout_us(self) -> int:
+        return max(1, int(self.queue_timeout_s * 1e6))
+
+
+def deadline_exceeded(exc: Exception) -> bool:
+    """The client gave up waiting (the server may still be computing the request)."""
+    status = getattr(exc, "status", None)
+    return "DEADLINE_EXCEEDED" in str(status() if callable(status) else status or "")
+
+
 def make_inputs(module: Any, input_ids: np.ndarray, attention_mask: np.ndarray) -> list[Any]:
     """Two INT64 binary tensors named as the model contract says."""
     inputs = []
@@ -63,7 +101,7 @@ def read_outputs(result: Any) -> tuple[np.ndarray, np.ndarray]:
 class TritonBackend:
     """Async scoring on one Triton server with at most ``max_in_flight`` requests."""
 
-    def __init__(self, url: str, max_in_flight: int, timeout_s: float) -> None:
+    def __init__(self, url: str, max_in_flight: int, deadline: Deadline) -> None:
         import tritonclient.grpc as grpcclient
         import tritonclient.grpc.aio as aioclient
 
@@ -71,19 +109,33 @@ class TritonBackend:
         self.url = url
         self._client = aioclient.InferenceServerClient(url)
         self._sem = asyncio.Semaphore(max_in_flight)
-        self.timeout_s = timeout_s
+        self.deadline = deadline
+        self.timeout_s = deadline.base_s  # control calls (load, config)
 
     async def score(self, model: ModelRef, input_ids: np.ndarray,
                     attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         inputs = make_inputs(self._mod, input_ids, attention_mask)
+        n, length = input_ids.shape
         async with self._sem:
             try:
-                result = await self._client.infer(model.name, inputs,
-                                                  model_version=str(model.version),
-                                                  client_timeout=self.timeout_s)
+                result = await self._client.infer(
+                    model.name, inputs, model_version=str(model.version),
+                    client_timeout=self.deadline.client_s(n, length),
+                    timeout=self.deadline.queue_timeout_us)
             except Exception as exc:  # tritonclient raises InferenceServerException and grpc errors
+                if deadline_exceeded(exc):
+                    await self._hold_after_deadline(model, n, length)
                 raise classify(exc) from exc
         return read_outputs(result)
+
+    async def _hold_after_deadline(self, model: ModelRef, n: int, length: int) -> None:
+        """Keep the slot (and the retry) waiting while the server may still run the request."""
+        metrics.TRITON_TIMEOUTS.labels(model.name).inc()
+        hold = self.deadline.execution_s(n, length)
+        log.warning("%s: a %dx%d request passed its %.1f s deadline; its retry waits %.1f s "
+                    "more (the server may still be computing it)", model.name, n, length,
+                    self.deadline.client_s(n, length), hold)
+        await asyncio.sleep(hold)
 
     async def is_ready(self) -> bool:
         try:

@@ -100,7 +100,14 @@ class TritonSettings(Section):
     grpc_url: str = Field("127.0.0.1:8001", description="Triton gRPC address host:port.")
     http_url: str = Field("127.0.0.1:8000", description="Triton HTTP address host:port.")
     max_in_flight: int = Field(4, ge=1, description="Concurrent Triton requests.")
-    timeout_s: float = Field(30.0, gt=0, description="Base timeout of one inference request.")
+    timeout_s: float = Field(30.0, gt=0, description="Base of an inference request's client "
+                             "deadline (network, slack) and the timeout of control calls.")
+    queue_timeout_ms: int = Field(10_000, ge=1, description="Triton rejects a request still "
+                                  "queued after this (sent per request; the exported queue "
+                                  "policy allows lowering its own); the client deadline adds it.")
+    token_budget_ms: float = Field(1.0, gt=0, description="Execution budget per token: the "
+                                   "client deadline adds batch size x sequence length x this, "
+                                   "so big batches are not given up while being computed.")
 
 
 class ScorerSettings(Section):
@@ -210,6 +217,10 @@ class ExportSettings(Section):
     seed: int = Field(0, description="Calibration sample seed.")
     max_batch_size: int = Field(128, ge=1, description="Triton max_batch_size.")
     instances: int = Field(1, ge=1, description="Triton instances per model.")
+    queue_timeout_ms: int = Field(10_000, ge=1, description="Triton rejects a request still "
+                                  "queued after this (config default_queue_policy REJECT; a "
+                                  "request may lower it): work its client gave up on is never "
+                                  "computed later.")
     execution_env: str | None = Field(None, description="python flavour: EXECUTION_ENV_PATH.")
     parity_tol: float = Field(1e-4, gt=0, description="Max abs ONNX-vs-torch difference.")
     parity_docs: int = Field(16, ge=1, description="Documents of the parity check.")

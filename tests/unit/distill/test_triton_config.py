@@ -8,6 +8,7 @@ from discovery.export.triton_config import FLAVOURS, config_pbtxt, parse_config
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_config_round_trips_through_model_config(flavour: str) -> None:
     text = config_pbtxt("mira_code", 7, flavour, instances=2,  # type: ignore[arg-type]
+                        queue_timeout_us=3_000_000,
                         execution_env="$$TRITON_MODEL_DIRECTORY/env.tar.gz")
     cfg = parse_config(text)
     assert isinstance(cfg, model_config_pb2.ModelConfig)
@@ -20,6 +21,9 @@ def test_config_round_trips_through_model_config(flavour: str) -> None:
                     "score": (model_config_pb2.TYPE_FP32, [1])}
     assert cfg.HasField("dynamic_batching")
     assert list(cfg.dynamic_batching.preferred_batch_size) == [32, 128]
+    policy = cfg.dynamic_batching.default_queue_policy  # never compute what a client gave up
+    assert policy.timeout_action == model_config_pb2.ModelQueuePolicy.REJECT
+    assert policy.default_timeout_microseconds == 3_000_000 and policy.allow_timeout_override
     group = cfg.instance_group[0]
     kinds = model_config_pb2.ModelInstanceGroup
     assert group.count == 2
