@@ -1,110 +1,130 @@
-"""Setup for bench/stream.py: model repositories, documents, Kafka topic fill and read rates."""
+"""Setup for the streaming benchmarks: documents, model repositories, topics.
+
+Documents are a real multi-source corpus (``mira corpus build`` over this machine's files: code,
+docs, configs) so message sizes and characters per token are what a deployment sees.  The bench
+repository serves a near-free model with the students' exact I/O (tests' tiny ONNX model in the
+python backend): Triton costs the scorer nothing then, and what is measured is the scorer's own
+CPU per document.  Its manifests (one per max_length) carry per-source characters per token
+measured on the documents, as ``mira export`` would, so the scorer pre-cuts like in production.
+"""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
-import sysconfig
-import time
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-K = 5
-MODELS = {"minilm": f"MiniLM-L6 student shape (22.7M params, K={K})",
-          "tiny": "tiny ONNX model with the same I/O (near-free: the scorer's own ceiling)"}
+MAX_CHARS = {128: 2048, 256: 2048, 512: 4096}  # the hard ceiling of the pre-cut per length
+GROUP = "bench"
 
 
-def build_tiny_repo(repo: Path, max_length: int) -> Path:
-    """A near-free model with the same I/O (isolates the scorer's own overhead)."""
-    from tests.integration.streaming import tiny_repo
-
-    manifest = tiny_repo.build_tiny_repo(repo, {"stdlib": "bench"}, {"stdlib": 0.0},
-                                         max_length=max_length, max_chars=max_length * 8)
-    data = json.loads(manifest.read_text())
-    data["fallback_group"] = "bench"
-    manifest.write_text(json.dumps(data))
-    return manifest
-
-
-def build_repo(repo: Path, max_length: int) -> Path:
-    """A MiniLM-shaped student repository (python flavour) and its manifest."""
-    import shutil
-
-    import torch
-
-    from discovery.distill.student import Student, backbone_dir, load_backbone
-    from discovery.export.onnx import export_onnx
-    from discovery.export.triton_config import config_pbtxt
-
-    torch.manual_seed(0)
-    model = Student(load_backbone(), [1.0 / K] * K).eval()
-    vdir = repo / "mira_bench" / "1"
-    vdir.mkdir(parents=True)
-    ids = np.ones((2, 16), np.int64)
-    export_onnx(model, vdir / "model.onnx", ids, np.ones_like(ids))
-    shutil.copy(ROOT / "discovery" / "triton_python_model.py", vdir / "model.py")
-    (repo / "mira_bench" / "config.pbtxt").write_text(config_pbtxt("mira_bench", K, "python"))
-    (repo / "tokenizer").mkdir()
-    shutil.copy(backbone_dir() / "tokenizer.json", repo / "tokenizer" / "tokenizer.json")
-    manifest = {
-        "groups": {"bench": {"model": "mira_bench", "version": 1,
-                             "anchors": [f"a{i}" for i in range(K)], "weights": [1 / K] * K,
-                             "rubric_version": "bench"}},
-        "source_groups": {"stdlib": "bench"}, "fallback_group": "bench",
-        "thresholds": {"stdlib": 0.0}, "default_threshold": 0.0, "budget": 0.5,
-        "tokenizer": "tokenizer/tokenizer.json", "max_length": max_length,
-        "max_chars": max_length * 8,
-    }
-    path = repo / "mira_manifest.json"
-    path.write_text(json.dumps(manifest))
-    return path
-
-
-def documents(n: int) -> list[tuple[bytes, bytes]]:
-    """Real text: slices of the Python standard library's source files."""
-    files = sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py"))
-    texts = [f.read_text(errors="replace") for f in files]
-    out = []
-    for i in range(n):
-        t = texts[i % len(texts)]
-        start = (i * 997) % max(1, len(t) - 3000)
-        key = f"b{i:07d}"
-        doc = {"id": key, "source": "stdlib", "text": t[start:start + 3000]}
-        out.append((key.encode(), json.dumps(doc).encode()))
+def corpus(path: Path | None, work: Path, n: int) -> Path:
+    """``path``, else a corpus of ``n`` documents built from this machine's files."""
+    if path is not None:
+        return path
+    out = work / "corpus.jsonl"
+    if not out.exists():
+        subprocess.run([sys.executable, "-m", "mira.cli", "corpus", "build", "--out", str(out),
+                        "--max-docs", str(n), "--seed", "1"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return out
 
 
-def produce(bootstrap: str, topic: str, docs: list[tuple[bytes, bytes]]) -> float:
-    """Create the topic and produce the documents; returns the producer's docs/s."""
-    from kafka import KafkaProducer
-    from kafka.admin import KafkaAdminClient, NewTopic
+def documents(path: Path, n: int) -> list[tuple[bytes, bytes]]:
+    """(key, value) of ``n`` documents: the corpus lines, repeated with new ids if needed."""
+    lines = [ln for ln in path.read_bytes().splitlines() if ln.strip()]
+    out = []
+    for i in range(n):
+        doc = json.loads(lines[i % len(lines)])
+        if i >= len(lines):
+            doc["id"] = f"{doc['id']}#{i // len(lines)}"
+        out.append((doc["id"].encode(), json.dumps(doc).encode()))
+    return out
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    admin.create_topics([NewTopic(topic, 3, 1)])
-    admin.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, compression_type="lz4")
-    t0 = time.perf_counter()
+
+def texts_and_sources(docs: list[tuple[bytes, bytes]]) -> tuple[list[str], list[str]]:
+    parsed = [json.loads(v) for _, v in docs]
+    return [d["text"] for d in parsed], [d["source"] for d in parsed]
+
+
+def build_tiny_repo(repo: Path, docs: list[tuple[bytes, bytes]], lengths: list[int]
+                    ) -> dict[int, Path]:
+    """The near-free model and one manifest per max_length (``mira_manifest_<L>.json``)."""
+    from discovery.export.calibrate import chars_per_token
+    from mira.contracts import Document
+    from mira.engine.tokenize import BatchTokenizer
+    from tests.integration.streaming.tiny_repo import build_tiny_repo as tiny
+
+    sample = [Document.model_validate_json(v) for _, v in docs[:2000]]
+    sources = sorted({d.source for d in sample})
+    base = tiny(repo, dict.fromkeys(sources, GROUP), dict.fromkeys(sources, 2.5))
+    out = {}
+    for length in lengths:
+        data = json.loads(base.read_text())
+        tok = BatchTokenizer(repo / data["tokenizer"], length, MAX_CHARS[length])
+        per, default = chars_per_token(sample, tok)
+        data.update(max_length=length, max_chars=MAX_CHARS[length], chars_per_token=per,
+                    default_chars_per_token=default, fallback_group=GROUP)
+        path = repo / f"mira_manifest_{length}.json"
+        path.write_text(json.dumps(data, indent=1))
+        out[length] = path
+    return out
+
+
+def precut_texts(manifest: Path, texts: list[str], sources: list[str],
+                 margin: float) -> list[str]:
+    """The texts as the scorer hands them to its tokenizer (same pre-cut)."""
+    from mira.contracts import RepositoryManifest
+    from mira.engine.tokenize import pre_cut
+
+    m = RepositoryManifest.model_validate_json(manifest.read_text())
+    return [pre_cut(t, m.chars_per_token_of(s), m.max_length, m.max_chars, margin)
+            for t, s in zip(texts, sources, strict=True)]
+
+
+def tokenizer(manifest: Path) -> Any:
+    from mira.contracts import RepositoryManifest
+    from mira.engine.tokenize import BatchTokenizer
+
+    m = RepositoryManifest.model_validate_json(manifest.read_text())
+    return BatchTokenizer.from_manifest(manifest.parent, m)
+
+
+def fill_topic(bootstrap: str, topic: str, docs: list[tuple[bytes, bytes]],
+               partitions: int) -> None:
+    """Create ``topic`` and write the documents (lz4, like ``mira produce``)."""
+    from tests.integration.streaming.kafkautil import create_topics
+
+    create_topics(bootstrap, [topic], partitions=partitions)
+    try:
+        from confluent_kafka import Producer
+    except ImportError:  # kafka-python is always there
+        _fill_kafka_python(bootstrap, topic, docs)
+        return
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
+                         "compression.type": "lz4", "enable.idempotence": True})
+    for key, value in docs:
+        while True:
+            try:
+                producer.produce(topic, value=value, key=key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    if producer.flush(60) != 0:
+        raise RuntimeError(f"could not write the bench documents to {topic}")
+
+
+def _fill_kafka_python(bootstrap: str, topic: str, docs: list[tuple[bytes, bytes]]) -> None:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, compression_type="lz4",
+                             acks="all")
     for key, value in docs:
         producer.send(topic, key=key, value=value)
     producer.flush()
-    rate = len(docs) / (time.perf_counter() - t0)
     producer.close()
-    return rate
-
-
-def consume_rate(bootstrap: str, topic: str, n: int) -> float:
-    """docs/s of a bare kafka-python consumer reading the topic (no processing)."""
-    from kafka import KafkaConsumer
-
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                             auto_offset_reset="earliest", enable_auto_commit=False)
-    seen, t0 = 0, 0.0
-    while seen < n:
-        for recs in consumer.poll(timeout_ms=500, max_records=500).values():
-            t0 = t0 or time.perf_counter()
-            seen += len(recs)
-    consumer.close()
-    return n / (time.perf_counter() - t0)

@@ -66,9 +66,23 @@ def scored(record: Any, doc: ScoredDocument, topics: OutputTopics) -> OutMessage
         (H_DECISION, verdict.decision.encode()),
     ]
     kind: Kind = "accept" if verdict.decision == "accept" else "reject"
+    value = scored_value(record.value, doc)
     return OutMessage(topic, record.key if record.key is not None else doc.id.encode(),
-                      doc.model_dump_json().encode(), headers, kind, verdict.group,
+                      value, headers, kind, verdict.group,
                       _timestamp(record))
+
+
+def scored_value(raw: bytes | None, doc: ScoredDocument) -> bytes:
+    """The input document's own bytes with ``"mira": {...}`` added as its last member.
+
+    The input was admitted as a JSON object with the Document fields only (no ``mira`` key), so
+    inserting before its closing brace is valid JSON, and equal to ``doc`` when parsed; the text
+    is neither re-encoded nor copied through Python objects.  Anything else: ``doc`` serialised.
+    """
+    body = raw.strip() if raw else b""
+    if not (body.startswith(b"{") and body.endswith(b"}")):
+        return doc.model_dump_json().encode()
+    return b"".join((body[:-1], b',"mira":', doc.mira.model_dump_json().encode(), b"}"))
 
 
 def _timestamp(record: Any) -> int:

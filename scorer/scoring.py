@@ -43,12 +43,16 @@ class Scoring:
         sc = settings.scorer
         self.batcher: MicroBatcher[Pending] = MicroBatcher(sc.batch_size, sc.max_wait_ms / 1e3)
         self.tasks: set[asyncio.Task[None]] = set()
+        self._docs_in: dict[str, Any] = {}  # per input topic: the labelled counter
 
     def accept(self, rec: Any, now: float) -> None:
         """Start tracking a consumed record; admit, route, and batch it (or dead-letter it)."""
         from kafka.structs import TopicPartition
 
-        metrics.DOCS_IN.labels(rec.topic).inc()
+        counter = self._docs_in.get(rec.topic)
+        if counter is None:
+            counter = self._docs_in[rec.topic] = metrics.DOCS_IN.labels(rec.topic)
+        counter.inc()
         token = self.tracker.start(TopicPartition(rec.topic, rec.partition), rec.offset)
         doc = admit(rec.value, self.settings.document)
         group = doc if isinstance(doc, Invalid) else route(doc, self.manifest(),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+_SHARED = random.Random()  # seeding a Random per batch from os.urandom costs more than a batch
+
 
 class Backoff:
     def __init__(
@@ -20,7 +22,7 @@ class Backoff:
         self.max_s = max_s
         self.factor = factor
         self.jitter = jitter
-        self._rng = rng or random.Random()
+        self._rng = rng or _SHARED
         self.attempts = 0
 
     def next_delay(self) -> float:
