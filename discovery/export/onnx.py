@@ -2,6 +2,11 @@
 
 SERVICES.md: ``torch.onnx.export(..., dynamo=False, opset_version=18)`` through a wrapper taking
 keyword arguments works (dynamo=True produced an invalid graph).
+
+The encoder is traced with eager attention (matmul, softmax, matmul: the pattern onnxruntime's
+transformer optimizer recognises; scaled-dot-product attention traces into one it does not) and
+the graph is then fused (Attention, SkipLayerNormalization, BiasGelu, EmbedLayerNormalization):
+1.4-1.9x faster on CPU than the unfused graph here, same outputs to ~1e-7 (bench/student_ort.py).
 """
 
 from __future__ import annotations
@@ -38,16 +43,42 @@ def export_onnx(model: Any, path: Path, sample_ids: np.ndarray, sample_mask: np.
 
     wrapper = _Wrapper(model.eval()).eval()
     args = (torch.from_numpy(sample_ids), torch.from_numpy(sample_mask))
+    bert = getattr(model, "bert", None)
+    attention = getattr(getattr(bert, "config", None), "_attn_implementation", None)
+    if attention not in (None, "eager"):
+        bert.set_attn_implementation("eager")
     # Tracer warnings name shape checks that are constant for BERT inputs (seq >= 2, no cache).
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            wrapper, args, str(path), dynamo=False, opset_version=OPSET,
-            input_names=["input_ids", "attention_mask"], output_names=["anchors", "score"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
-                          "attention_mask": {0: "batch", 1: "seq"},
-                          "anchors": {0: "batch"}, "score": {0: "batch"}},
-        )
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _trace(torch, wrapper, args, path)
+    finally:
+        if attention not in (None, "eager"):
+            bert.set_attn_implementation(attention)
+    if bert is not None:
+        fuse(path, int(bert.config.num_attention_heads), int(bert.config.hidden_size))
+
+
+def _trace(torch: Any, wrapper: Any, args: tuple[Any, ...], path: Path) -> None:
+    torch.onnx.export(
+        wrapper, args, str(path), dynamo=False, opset_version=OPSET,
+        input_names=["input_ids", "attention_mask"], output_names=["anchors", "score"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
+                      "attention_mask": {0: "batch", 1: "seq"},
+                      "anchors": {0: "batch"}, "score": {0: "batch"}},
+    )
+
+
+def fuse(path: Path, num_heads: int, hidden_size: int) -> dict[str, int]:
+    """Rewrite ``path`` with onnxruntime's BERT fusions (portable graph: no other rewriting)."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    optimized = optimize_model(str(path), model_type="bert", num_heads=num_heads,
+                               hidden_size=hidden_size, opt_level=0)
+    fused = {k: int(v) for k, v in optimized.get_fused_operator_statistics().items() if v}
+    optimized.save_model_to_file(str(path))
+    log.info("fused %s: %s", path.name, fused or "nothing (unexpected graph)")
+    return fused
 
 
 def parity(model: Any, path: Path, ids: np.ndarray, mask: np.ndarray,

@@ -51,9 +51,16 @@ def test_onnx_export_has_dynamic_axes_and_parity(tmp_path: Path) -> None:
     model = tiny_student([0.25, 0.75])
     ids, mask = batch()
     path = tmp_path / "m.onnx"
+    attention = model.bert.config._attn_implementation
     export_onnx(model, path, ids.numpy(), mask.numpy())
     longer = np.array([[2, 5, 7, 9, 11, 13, 3]] * 3, dtype=np.int64)
     assert parity(model, path, longer, np.ones_like(longer)) < 1e-5
+    assert parity(model, path, ids.numpy(), mask.numpy()) < 1e-5  # right padding
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert {"Attention", "SkipLayerNormalization"} <= ops  # onnxruntime's BERT fusions
+    assert model.bert.config._attn_implementation == attention  # restored after tracing
     with pytest.raises(ParityError):
         model.head.bias.data += 1.0  # torch and ONNX now disagree
         parity(model, path, ids.numpy(), mask.numpy())
