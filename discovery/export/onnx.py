@@ -43,7 +43,7 @@ def export_onnx(model: Any, path: Path, sample_ids: np.ndarray, sample_mask: np.
 
     wrapper = _Wrapper(model.eval()).eval()
     args = (torch.from_numpy(sample_ids), torch.from_numpy(sample_mask))
-    bert = getattr(model, "bert", None)
+    bert: Any = getattr(model, "bert", None)
     attention = getattr(getattr(bert, "config", None), "_attn_implementation", None)
     if attention not in (None, "eager"):
         bert.set_attn_implementation("eager")
