@@ -1,40 +1,36 @@
 """Student inference on CPU: in-process onnxruntime (what `mira filter` uses) vs torch eager.
 
-Both score the same tokenized stdlib documents (L=128, 2,048-char pre-cut) with the same student
-(MiniLM-L6 + 8-anchor head), batch 32; best of 3 timed passes after a warm-up.  Appends a section
-to docs/benchmarks.md.  Run: .venv/bin/python bench/student_ort.py [--docs 256]
+    .venv/bin/python bench/student_ort.py [--docs 256] [--batch 32] [--max-length 128]
+
+Same tokenized real corpus documents, same MiniLM-L6 student (packaged encoder + seeded head):
+torch eager (transformers' default attention, inference_mode), the graph as traced (unfused),
+and the graph the exporter writes (fused: Attention, SkipLayerNormalization, BiasGelu), the last
+two through the engine's own onnxruntime session (mira.engine.ort).  Best of 3 alternated timed
+passes after a warm-up; tokenization excluded.  Appends a section to docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
+import asyncio
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-import torch
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scorer.ort_backend import OrtBackend  # noqa: E402
-from scorer.tokenize import BatchTokenizer  # noqa: E402
-
-from discovery.distill.student import Student, backbone_dir, load_backbone  # noqa: E402
-from discovery.export.onnx import export_onnx, parity  # noqa: E402
+from bench import student_repo  # noqa: E402
+from bench.stream import commit, machine  # noqa: E402
+from bench.stream_setup import corpus  # noqa: E402
 
 
-def texts(n: int) -> list[str]:
-    import sysconfig
-
-    files = sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py"))
-    return [p.read_text("utf-8", "replace") for p in files[:n]]
-
-
-def best_alternating(fns, runs: int = 3) -> list[float]:  # type: ignore[no-untyped-def]
-    """Best time of each function over ``runs`` rounds, alternating (fair on a shared machine)."""
+def best_alternating(fns: list[Callable[[], None]], runs: int = 3) -> list[float]:
+    """Best time of each function over ``runs`` rounds, alternating (fair on a shared host)."""
     for fn in fns:
         fn()
     best = [float("inf")] * len(fns)
@@ -48,55 +44,70 @@ def best_alternating(fns, runs: int = 3) -> list[float]:  # type: ignore[no-unty
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", type=Path)
     ap.add_argument("--docs", type=int, default=256)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
-    torch.manual_seed(0)
-    model = Student(load_backbone(), [1 / 8] * 8).eval()
-    tok = BatchTokenizer(backbone_dir() / "tokenizer.json", 128, 2048)
-    docs = texts(args.docs)
-    batches = [tok.encode(docs[i:i + args.batch]) for i in range(0, len(docs), args.batch)]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.onnx"
-        export_onnx(model, path, *batches[0])
-        diff = max(parity(model, path, ids, mask) for ids, mask in batches[:2])
-        ort = OrtBackend({"m": path})
+    import torch
 
-        def run_ort() -> None:
+    from discovery.distill.student import backbone_dir
+    from discovery.export.onnx import export_onnx, parity, trace_onnx
+    from mira.contracts import Document
+    from mira.engine.backend import ModelRef
+    from mira.engine.ort import OrtBackend
+    from mira.engine.tokenize import BatchTokenizer
+
+    work = Path(tempfile.mkdtemp(prefix="mira-bench-ort-"))
+    lines = corpus(args.corpus, work, 6000).read_text().splitlines()[:args.docs]
+    texts = [Document.model_validate_json(x).text for x in lines]
+    tok = BatchTokenizer(backbone_dir() / "tokenizer.json", args.max_length, 2048)
+    batches = [tok.encode(texts[i:i + args.batch]) for i in range(0, len(texts), args.batch)]
+    model = student_repo.student()
+    fused, plain = work / "fused.onnx", work / "plain.onnx"
+    export_onnx(model, fused, *batches[0])
+    trace_onnx(model, plain, *batches[0], attention=None)  # what the exporter wrote before
+    diff = max(parity(model, p, ids, mask) for p in (fused, plain) for ids, mask in batches[:2])
+    refs = {ModelRef("fused", 1): fused, ModelRef("plain", 1): plain}
+    backend = OrtBackend(refs, None)
+
+    def ort(ref: ModelRef) -> Callable[[], None]:
+        def run() -> None:
             for ids, mask in batches:
-                ort.score("m", ids, mask)
+                asyncio.run(backend.score(ref, ids, mask))
+        return run
 
-        def run_torch() -> None:
-            with torch.inference_mode():
-                for ids, mask in batches:
-                    model(torch.from_numpy(ids), torch.from_numpy(mask))
+    def run_torch() -> None:
+        with torch.inference_mode():
+            for ids, mask in batches:
+                model(torch.from_numpy(ids), torch.from_numpy(mask))
 
-        t_ort, t_torch = best_alternating([run_ort, run_torch])
-    write(len(docs), args.batch, t_ort, t_torch, diff)
+    times = best_alternating([run_torch, *(ort(r) for r in refs)])
+    write(args, len(texts), dict(zip(["torch", "fused", "plain"], times, strict=True)), diff)
 
 
-def write(n: int, batch: int, t_ort: float, t_torch: float, diff: float) -> None:
+def write(args: argparse.Namespace, n: int, t: dict[str, float], diff: float) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    load = " ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
-    text = f"""
-## Student inference on CPU: onnxruntime vs torch (bench/student_ort.py, {stamp})
-
-Machine: {platform.node() or "vm"}, {__import__("os").cpu_count()} CPU cores (load average {load}
-at the end: the machine is shared). MiniLM-L6 student, 8 anchors, L=128 (2,048-char pre-cut),
-batch {batch}, {n} Python stdlib files; best of 3 alternating passes each; tokenization
-excluded; onnxruntime without thread spinning.
-
-| backend | docs/s |
-|---|---:|
-| torch eager, inference_mode (baseline) | {n / t_torch:,.0f} |
-| onnxruntime in-process (`mira filter`) | {n / t_ort:,.0f} |
-
-Ratio onnxruntime / torch: **{t_torch / t_ort:.2f}x**. ONNX-vs-torch max abs diff {diff:.1e}.
-"""
-    with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as fh:
-        fh.write(text)
+    rate = {k: n / v for k, v in t.items()}
+    text = "\n".join([
+        "", f"## Student inference on CPU: onnxruntime vs torch (bench/student_ort.py, {stamp})",
+        "", f"Machine: {machine()}; commit {commit()}. MiniLM-L6 student, K={student_repo.K}, "
+        f"L={args.max_length} (2,048-char cut), batch {args.batch}, {n} real corpus documents; "
+        "best of 3 alternated passes; tokenization excluded; onnxruntime without spinning.", "",
+        "| backend | docs/s | vs torch |", "|---|---:|---:|",
+        f"| torch eager, inference_mode (baseline) | {rate['torch']:,.1f} | 1.00x |",
+        f"| onnxruntime, graph as traced (unfused) | {rate['plain']:,.1f} | "
+        f"{rate['plain'] / rate['torch']:.2f}x |",
+        f"| onnxruntime, exported graph (fused; `mira filter`) | {rate['fused']:,.1f} | "
+        f"**{rate['fused'] / rate['torch']:.2f}x** |", "",
+        f"ONNX-vs-torch max abs diff {diff:.1e}.", ""])
     print(text)
+    if not args.no_write:
+        with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as fh:
+            fh.write(text)
 
 
 if __name__ == "__main__":
+    np.set_printoptions(precision=3)
     main()

@@ -30,7 +30,17 @@ class ParityError(AssertionError):
 
 def export_onnx(model: Any, path: Path, sample_ids: np.ndarray, sample_mask: np.ndarray) -> None:
     """Write ``model`` (a Student in eval mode) as ``path`` with inputs input_ids/attention_mask
-    ([batch, seq] int64) and outputs anchors [batch, K], score [batch, 1] (float32)."""
+    ([batch, seq] int64) and outputs anchors [batch, K], score [batch, 1] (float32), fused."""
+    trace_onnx(model, path, sample_ids, sample_mask, attention="eager")
+    bert: Any = getattr(model, "bert", None)
+    if bert is not None:
+        fuse(path, int(bert.config.num_attention_heads), int(bert.config.hidden_size))
+
+
+def trace_onnx(model: Any, path: Path, sample_ids: np.ndarray, sample_mask: np.ndarray,
+               attention: str | None) -> None:
+    """The traced graph only (``attention``: the encoder's attention implementation while
+    tracing, restored afterwards; None keeps the model's own)."""
     import torch
 
     class _Wrapper(torch.nn.Module):
@@ -44,29 +54,24 @@ def export_onnx(model: Any, path: Path, sample_ids: np.ndarray, sample_mask: np.
     wrapper = _Wrapper(model.eval()).eval()
     args = (torch.from_numpy(sample_ids), torch.from_numpy(sample_mask))
     bert: Any = getattr(model, "bert", None)
-    attention = getattr(getattr(bert, "config", None), "_attn_implementation", None)
-    if attention not in (None, "eager"):
-        bert.set_attn_implementation("eager")
+    before = getattr(getattr(bert, "config", None), "_attn_implementation", None)
+    switch = attention is not None and before not in (None, attention)
+    if switch:
+        bert.set_attn_implementation(attention)
     # Tracer warnings name shape checks that are constant for BERT inputs (seq >= 2, no cache).
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _trace(torch, wrapper, args, path)
+            torch.onnx.export(
+                wrapper, args, str(path), dynamo=False, opset_version=OPSET,
+                input_names=["input_ids", "attention_mask"], output_names=["anchors", "score"],
+                dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
+                              "attention_mask": {0: "batch", 1: "seq"},
+                              "anchors": {0: "batch"}, "score": {0: "batch"}},
+            )
     finally:
-        if attention not in (None, "eager"):
-            bert.set_attn_implementation(attention)
-    if bert is not None:
-        fuse(path, int(bert.config.num_attention_heads), int(bert.config.hidden_size))
-
-
-def _trace(torch: Any, wrapper: Any, args: tuple[Any, ...], path: Path) -> None:
-    torch.onnx.export(
-        wrapper, args, str(path), dynamo=False, opset_version=OPSET,
-        input_names=["input_ids", "attention_mask"], output_names=["anchors", "score"],
-        dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
-                      "attention_mask": {0: "batch", 1: "seq"},
-                      "anchors": {0: "batch"}, "score": {0: "batch"}},
-    )
+        if switch:
+            bert.set_attn_implementation(before)
 
 
 def fuse(path: Path, num_heads: int, hidden_size: int) -> dict[str, int]:
