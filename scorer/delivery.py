@@ -1,10 +1,15 @@
 """Delivering outputs and committing input offsets: at-least-once or exactly-once.
 
-A committer receives, per input partition, the completed prefix of messages (their outputs in
-offset order) and the offset to commit.  It runs on the consumer's thread.
-- at-least-once: produce everything, wait for every ack, then commit the offsets.
-- exactly-once: one transaction per call: produce, ``send_offsets_to_transaction``, commit.
-Either way, metrics are counted only after success, so they match what readers see.
+KafkaIO hands a committer, per input partition, the completed prefix of consumed messages
+(:class:`Held`: one output each, in offset order).  Both committers run on the Kafka thread.
+- at-least-once: produce what is not yet acknowledged, wait for the acks, then commit each
+  partition up to its contiguous acknowledged prefix.  A failed cycle keeps what was acked: it
+  is never sent again (the dead-letter topic never grows by multiples).
+- exactly-once: one transaction per cycle (produce, ``send_offsets_to_transaction`` with the
+  consumer's group metadata, commit); an aborted transaction is redone whole, invisible to
+  ``read_committed`` readers.  A fenced producer is fatal.
+Every output first passes :func:`fit`: one larger than the producer's request size becomes a
+dead-letter stub (headers, origin and reason, no payload).  Metrics count only what committed.
 """
 
 from __future__ import annotations
@@ -13,18 +18,26 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from mira import metrics
-from scorer.offsets import Ready
+from mira.contracts import H_ERROR, H_ERROR_DETAIL, H_ORIGIN, DeadLetterReason
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["accept", "reject", "dead"]
+RECORD_OVERHEAD = 512  # record and batch headers beyond key, value and header bytes
+_TOO_LARGE = ("MessageSizeTooLargeError", "RecordListTooLargeError", "RecordTooLargeError")
+_FATAL = ("ProducerFencedError", "InvalidProducerEpochError",
+          "TransactionalIdAuthorizationFailedError", "FencedInstanceIdError")
 
 
 class DeliveryError(RuntimeError):
-    """Outputs could not be produced or offsets committed; the batch must be retried."""
+    """Outputs could not be produced or offsets committed now; the cycle is retried."""
+
+
+class FatalDeliveryError(RuntimeError):
+    """The producer was fenced (another instance owns the transactional id): exit."""
 
 
 @dataclass(slots=True)
@@ -38,92 +51,275 @@ class OutMessage:
     kind: Kind = "accept"
     label: str = ""  # group (accept/reject) or reason code (dead)
     input_ts_ms: int = -1
+    origin: str = ""  # topic/partition/offset of the input message
+
+    def size(self) -> int:
+        return (len(self.value) + len(self.key or b"") + RECORD_OVERHEAD
+                + sum(len(k) + len(v) for k, v in self.headers))
 
 
-def count_delivered(ready: Mapping[Any, Ready[OutMessage]]) -> None:
+@dataclass(slots=True)
+class Entry:
+    offset: int
+    msg: OutMessage
+    acked: bool = False
+    future: Any = None
+    suspect: bool = False  # failed with a size error, maybe as collateral: next sent alone
+
+
+@dataclass(slots=True)
+class Held:
+    """One partition's completed outputs awaiting delivery, in offset order."""
+
+    epoch: int
+    entries: list[Entry]
+
+
+def stub(msg: OutMessage, dlq: str, detail: str) -> OutMessage:
+    """The dead-letter stand-in of an output that cannot be delivered: no payload."""
+    reason = DeadLetterReason.OUTPUT_TOO_LARGE
+    keep = [(k, v) for k, v in msg.headers if k not in (H_ERROR, H_ERROR_DETAIL, H_ORIGIN)]
+    headers = [*keep, (H_ERROR, reason.value.encode()), (H_ERROR_DETAIL, detail[:1000].encode()),
+               (H_ORIGIN, msg.origin.encode())]
+    return OutMessage(dlq, msg.key, b"", headers, "dead", reason.value, msg.input_ts_ms,
+                      msg.origin)
+
+
+class Limits:
+    """The largest output each topic takes: the producer's request size, lowered to a topic's
+    ``max.message.bytes`` where the broker let us read it (uncompressed sizes: conservative)."""
+
+    def __init__(self, request: int, topics: Mapping[str, int] | None = None) -> None:
+        self.request = request
+        self.topics = dict(topics or {})
+
+    def of(self, topic: str) -> int:
+        return min(self.request, self.topics.get(topic, self.request))
+
+
+def fit(entry: Entry, limits: Limits, dlq: str) -> None:
+    """Replace an output larger than its topic takes by its stub (in place)."""
+    if entry.msg.topic is None:
+        return
+    size, limit = entry.msg.size(), limits.of(entry.msg.topic)
+    if size > limit:
+        entry.msg = stub(entry.msg, dlq, f"{entry.msg.kind} output of {size} bytes exceeds "
+                         f"{limit} bytes, what {entry.msg.topic} takes: payload dropped")
+
+
+def _send(producer: Any, entry: Entry, dlq: str) -> None:
+    """Send one output (a client-side size refusal turns it into its stub, sent instead)."""
+    if entry.msg.topic is None:
+        entry.future = None
+        return
+    try:
+        entry.future = producer.send(entry.msg.topic, value=entry.msg.value, key=entry.msg.key,
+                                     headers=entry.msg.headers)
+    except Exception as exc:
+        if type(exc).__name__ not in _TOO_LARGE:
+            raise
+        entry.msg = stub(entry.msg, dlq, f"refused by the producer: {exc}")
+        entry.future = producer.send(dlq, value=b"", key=entry.msg.key, headers=entry.msg.headers)
+
+
+def count_delivered(entries: list[Entry]) -> None:
     now_ms = time.time() * 1000
-    for r in ready.values():
-        for m in r.items:
-            if m.kind == "accept":
-                metrics.DOCS_ACCEPTED.labels(m.label).inc()
-            elif m.kind == "reject":
-                metrics.DOCS_REJECTED.labels(m.label).inc()
-            else:
-                metrics.DOCS_DEAD.labels(m.label).inc()
-            if m.input_ts_ms >= 0:
-                metrics.E2E_LATENCY.observe(max(0.0, (now_ms - m.input_ts_ms) / 1000))
+    for e in entries:
+        m = e.msg
+        if m.kind == "accept":
+            metrics.DOCS_ACCEPTED.labels(m.label).inc()
+        elif m.kind == "reject":
+            metrics.DOCS_REJECTED.labels(m.label).inc()
+        else:
+            metrics.DOCS_DEAD.labels(m.label).inc()
+        if m.input_ts_ms >= 0:
+            metrics.E2E_LATENCY.observe(max(0.0, (now_ms - m.input_ts_ms) / 1000))
 
 
-def _offsets(ready: Mapping[Any, Ready[OutMessage]]) -> dict[Any, Any]:
+def _offsets(commit: Mapping[Any, int]) -> dict[Any, Any]:
     from kafka.structs import OffsetAndMetadata
 
-    return {tp: OffsetAndMetadata(r.commit_offset, "", -1) for tp, r in ready.items()}
+    return {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in commit.items()}
 
 
-def _send_all(producer: Any, ready: Mapping[Any, Ready[OutMessage]]) -> list[Any]:
-    futures = []
-    for r in ready.values():
-        for m in r.items:
-            if m.topic is not None:
-                futures.append(producer.send(m.topic, value=m.value, key=m.key,
-                                             headers=m.headers))
-    return futures
+def _fatal(exc: BaseException) -> bool:
+    return type(exc).__name__ in _FATAL
 
 
-class Committer(Protocol):
-    def deliver(self, ready: Mapping[Any, Ready[OutMessage]]) -> None: ...
+@dataclass(slots=True)
+class Delivered:
+    """What a cycle achieved: per partition how many leading entries are now committed;
+    ``renew`` when the producer must be replaced (a transaction that never completed)."""
+
+    done: dict[Any, int] = field(default_factory=dict)
+    error: str | None = None
+    renew: bool = False
 
 
-class AtLeastOnceCommitter:
-    def __init__(self, producer: Any, consumer: Any, timeout_s: float = 60.0) -> None:
-        self.producer = producer
-        self.consumer = consumer
-        self.timeout_s = timeout_s
+def _complete(producer: Any, commit: bool, timeout_s: float) -> None:
+    """Commit or abort the open transaction, waiting at most ``timeout_s``.
 
-    def deliver(self, ready: Mapping[Any, Ready[OutMessage]]) -> None:
-        if not ready:
-            return
-        try:
-            futures = _send_all(self.producer, ready)
+    kafka-python's own calls wait without bound, and after some send failures the end of the
+    transaction never completes; a producer that times out here is replaced (its successor's
+    ``init_transactions`` fences it and aborts what it left open).
+    """
+    manager = getattr(producer, "_transaction_manager", None)
+    sender = getattr(producer, "_sender", None)
+    if manager is None or sender is None:  # a fake or another client: its own calls
+        (producer.commit_transaction if commit else producer.abort_transaction)()
+        return
+    result = manager.begin_commit() if commit else manager.begin_abort()
+    sender.wakeup()
+    if not result.wait(timeout_ms=int(timeout_s * 1000)):
+        raise TransactionStuck(f"{'commit' if commit else 'abort'} did not complete in "
+                               f"{timeout_s:.0f} s")
+
+
+class TransactionStuck(RuntimeError):
+    """The end of a transaction did not complete in time: the producer is replaced."""
+
+
+def _acked_prefix(held: Held) -> int:
+    n = 0
+    while n < len(held.entries) and held.entries[n].acked:
+        n += 1
+    return n
+
+
+def _too_large(e: Entry) -> bool:
+    return (e.future is not None and e.future.is_done and not e.future.succeeded()
+            and type(e.future.exception).__name__ in _TOO_LARGE)
+
+
+class _Committer:
+    """What both committers share: the clients, the size limit, and output isolation.
+
+    An idempotent producer that meets a size error from the broker fails every batch in flight
+    with it, so a size error does not say which output was too large: those outputs become
+    suspects and are later sent one at a time (each flushed alone); only one that fails alone
+    becomes a stub.  ``renew`` replaces a producer left in a fatal state.
+    """
+
+    def __init__(self, producer: Any, consumer: Any, limits: Limits, dlq: str,
+                 timeout_s: float) -> None:
+        self.producer, self.consumer = producer, consumer
+        self.limit, self.dlq, self.timeout_s = limits, dlq, timeout_s
+        self.renew: Any = None  # set by KafkaIO: replaces a broken producer
+
+    def _alone(self, e: Entry) -> bool:
+        """Send one suspect by itself; True when it (or its stub) was acknowledged."""
+        fit(e, self.limit, self.dlq)
+        _send(self.producer, e, self.dlq)
+        self.producer.flush(timeout=self.timeout_s)
+        if e.future is not None and not e.future.succeeded():
+            if not _too_large(e):
+                return False
+            e.msg = stub(e.msg, self.dlq, f"refused by the broker: {e.future.exception}")
+            if self.renew is not None:
+                self.renew()
+            _send(self.producer, e, self.dlq)
             self.producer.flush(timeout=self.timeout_s)
-            failed = [f.exception for f in futures if not f.succeeded()]
-            if failed:
-                raise DeliveryError(f"{len(failed)} sends failed, first: {failed[0]}")
-            self.consumer.commit(_offsets(ready))
-        except DeliveryError:
+            if e.future is not None and not e.future.succeeded():
+                return False
+        e.suspect = False
+        return True
+
+
+class AtLeastOnceCommitter(_Committer):
+    def deliver(self, held: Mapping[Any, Held], meta: Any) -> Delivered:
+        """Send what is not yet acked, then commit each partition's acked prefix."""
+        pending = [e for h in held.values() for e in h.entries if not e.acked]
+        suspects = [e for e in pending if e.suspect]
+        rest = [e for e in pending if not e.suspect]
+        error = None
+        try:
+            for e in suspects:
+                e.acked = self._alone(e)
+            error = self._produce(rest)
+        except Exception as exc:  # broker unreachable, flush timeout: unacked ones wait
+            error = f"{type(exc).__name__}: {exc}"
+        prefix = {tp: _acked_prefix(h) for tp, h in held.items()}
+        commit = {tp: held[tp].entries[n - 1].offset + 1 for tp, n in prefix.items() if n}
+        if commit:
+            try:
+                self.consumer.commit(_offsets(commit))
+            except Exception as exc:  # rebalance, coordinator moved: acked outputs stay acked
+                metrics.COMMIT_ERRORS.inc()
+                return Delivered({}, f"commit failed: {type(exc).__name__}: {exc}")
+            metrics.COMMITS.labels("at-least-once").inc()
+            count_delivered([e for tp in commit for e in held[tp].entries[: prefix[tp]]])
+        if error:
             metrics.COMMIT_ERRORS.inc()
-            raise
-        except Exception as exc:
-            metrics.COMMIT_ERRORS.inc()
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
-        metrics.COMMITS.labels("at-least-once").inc()
-        count_delivered(ready)
+        return Delivered({tp: prefix[tp] for tp in commit}, error)
+
+    def _produce(self, entries: list[Entry]) -> str | None:
+        """Send and wait; marks acked entries and suspects; returns the first error, if any."""
+        for e in entries:
+            fit(e, self.limit, self.dlq)
+            _send(self.producer, e, self.dlq)
+        if entries:
+            self.producer.flush(timeout=self.timeout_s)
+        first = None
+        for e in entries:
+            if e.future is None or e.future.succeeded():
+                e.acked = True
+                continue
+            e.suspect = _too_large(e)
+            first = first or f"send failed: {e.future.exception}"
+        return first
 
 
-class ExactlyOnceCommitter:
-    def __init__(self, producer: Any, consumer: Any) -> None:
-        self.producer = producer
-        self.consumer = consumer
-
-    def deliver(self, ready: Mapping[Any, Ready[OutMessage]]) -> None:
-        if not ready:
-            return
+class ExactlyOnceCommitter(_Committer):
+    def deliver(self, held: Mapping[Any, Held], meta: Any) -> Delivered:
+        """One transaction: every held output and the offsets past them, or nothing."""
+        if getattr(meta, "generation_id", -1) < 0 or not getattr(meta, "member_id", ""):
+            return Delivered({}, "not a member of a group generation: commit refused (KIP-447)")
+        entries = [e for h in held.values() for e in h.entries]
+        commit = {tp: h.entries[-1].offset + 1 for tp, h in held.items() if h.entries}
         try:
             self.producer.begin_transaction()
-            _send_all(self.producer, ready)
-            self.producer.send_offsets_to_transaction(
-                _offsets(ready), self.consumer.group_metadata()
-            )
-            self.producer.commit_transaction()
+            suspects = [e for e in entries if e.suspect]
+            for e in suspects:  # each alone: a failure names its output
+                if not self._alone_in_transaction(e):
+                    raise DeliveryError(f"output of {e.msg.origin} is too large")
+            for e in entries:
+                if e not in suspects:
+                    fit(e, self.limit, self.dlq)
+                    _send(self.producer, e, self.dlq)
+            self.producer.send_offsets_to_transaction(_offsets(commit), meta)
+            _complete(self.producer, True, self.timeout_s)
         except Exception as exc:
             metrics.COMMIT_ERRORS.inc()
-            self._abort()
-            raise DeliveryError(f"transaction failed: {type(exc).__name__}: {exc}") from exc
+            if _fatal(exc):
+                raise FatalDeliveryError(f"producer fenced: {type(exc).__name__}: {exc}") from exc
+            stuck = isinstance(exc, TransactionStuck) or not self._abort(entries)
+            return Delivered({}, f"transaction aborted: {type(exc).__name__}: {exc}", stuck)
         metrics.COMMITS.labels("exactly-once").inc()
-        count_delivered(ready)
+        count_delivered(entries)
+        return Delivered({tp: len(h.entries) for tp, h in held.items()})
 
-    def _abort(self) -> None:
+    def _alone_in_transaction(self, e: Entry) -> bool:
+        fit(e, self.limit, self.dlq)
+        _send(self.producer, e, self.dlq)
+        self.producer.flush(timeout=self.timeout_s)
+        if e.future is None or e.future.succeeded():
+            e.suspect = False
+            return True
+        if _too_large(e):  # this one alone: the next transaction sends its stub instead
+            e.msg = stub(e.msg, self.dlq, f"refused by the broker: {e.future.exception}")
+            e.suspect = False
+        return False
+
+    def _abort(self, entries: list[Entry]) -> bool:
+        """Abort the open transaction; False when the producer could not (replace it)."""
+        for e in entries:  # a size error marks suspects; it does not say which one
+            e.suspect = e.suspect or _too_large(e)
+            e.future = None
         try:
-            self.producer.abort_transaction()
-        except Exception as exc:  # the transaction may never have begun
+            _complete(self.producer, False, self.timeout_s)
+        except Exception as exc:  # the transaction may never have begun, or the producer broke
+            if _fatal(exc):
+                raise FatalDeliveryError(f"producer fenced: {exc}") from exc
             log.warning("abort_transaction failed: %s", exc)
+            return not isinstance(exc, TransactionStuck)
+        return True

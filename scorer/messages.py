@@ -53,7 +53,7 @@ def dead_letter(record: Any, reason: DeadLetterReason, detail: str,
         (H_ORIGIN, origin(record).encode()),
     ]
     return OutMessage(topics.dlq, record.key, value, headers, "dead", reason.value,
-                      _timestamp(record))
+                      _timestamp(record), origin(record))
 
 
 def scored(record: Any, doc: ScoredDocument, topics: OutputTopics) -> OutMessage:
@@ -68,7 +68,7 @@ def scored(record: Any, doc: ScoredDocument, topics: OutputTopics) -> OutMessage
     kind: Kind = "accept" if verdict.decision == "accept" else "reject"
     return OutMessage(topic, record.key if record.key is not None else doc.id.encode(),
                       doc.model_dump_json().encode(), headers, kind, verdict.group,
-                      _timestamp(record))
+                      _timestamp(record), origin(record))
 
 
 def _timestamp(record: Any) -> int:

@@ -180,7 +180,7 @@ class KafkaBroker(Service):
         self.config_path.write_text(
             "".join(f"{k}={v}\n" for k, v in self._properties().items()))
         cmd = [*self._jvm(), "kafka.tools.StorageTool", "format", "--standalone",
-               "-t", _cluster_id(), "-c", str(self.config_path)]
+               f"--cluster-id={_cluster_id()}", "-c", str(self.config_path)]
         with self.log_path.open("ab") as out:
             done = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)
         if done.returncode != 0:

@@ -119,6 +119,8 @@ class ScorerSettings(Section):
     drain_timeout_s: float = Field(20.0, gt=0, description="SIGTERM drain bound.")
     max_pending: int = Field(4096, ge=1, description="Pause input above this many documents.")
     commit_interval_ms: int = Field(200, ge=1, description="How often outputs are delivered.")
+    delivery_timeout_s: float = Field(60.0, gt=0, description="At-least-once: longest wait for "
+                                      "the acks of one delivery cycle.")
     reload_interval_s: float = Field(5.0, gt=0, description="Manifest change check interval.")
     transactional_id: str | None = Field(
         None, description="Exactly-once producer id (default: <group_id>-<hostname>).")
