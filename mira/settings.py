@@ -11,11 +11,16 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 
 class SettingsError(Exception):
@@ -81,6 +86,24 @@ class TritonSettings(_Section):
     http_url: str = "127.0.0.1:8000"
     max_in_flight: int = Field(default=4, ge=1)
     timeout_s: float = Field(default=30.0, gt=0)
+    ssl: bool = Field(default=False, description="gRPC over TLS (tritonserver --grpc-use-ssl)")
+    ssl_root_cert: Path | None = Field(default=None, description="CA bundle (PEM) to trust")
+    ssl_cert: Path | None = Field(default=None, description="client certificate (mutual TLS)")
+    ssl_key: Path | None = Field(default=None, description="client private key (mutual TLS)")
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> TritonSettings:
+        if (self.ssl_cert is None) != (self.ssl_key is None):
+            raise ValueError("triton.ssl_cert and triton.ssl_key go together (mutual TLS)")
+        return self
+
+    def grpc_tls_kwargs(self) -> dict[str, Any]:
+        """TLS keyword arguments for ``tritonclient.grpc[.aio].InferenceServerClient``."""
+        if not self.ssl:
+            return {}
+        paths = {"root_certificates": self.ssl_root_cert, "private_key": self.ssl_key,
+                 "certificate_chain": self.ssl_cert}
+        return {"ssl": True, **{k: str(v) for k, v in paths.items() if v is not None}}
 
 
 class ScorerSettings(_Section):
@@ -167,6 +190,13 @@ class CorpusSettings(_Section):
     require_sources: int = Field(default=0, ge=0)
 
 
+class _EnvWithSecretFiles(EnvSettingsSource):
+    """The ``MIRA_`` environment, plus ``MIRA_<SECTION>_<SECRET>_FILE`` variables read."""
+
+    def __call__(self) -> dict[str, Any]:
+        return _read_secret_files(dict(super().__call__()))
+
+
 class MiraSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MIRA_",
@@ -174,6 +204,15 @@ class MiraSettings(BaseSettings):
         env_nested_max_split=1,
         extra="ignore",
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env = _EnvWithSecretFiles(settings_cls)
+        return init_settings, env, dotenv_settings, file_secret_settings
 
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicSettings = TopicSettings()
@@ -206,7 +245,48 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def _env_data() -> dict[str, Any]:
-    return dict(EnvSettingsSource(MiraSettings)())
+    return _EnvWithSecretFiles(MiraSettings)()
+
+
+def _secret_fields() -> dict[str, list[str]]:
+    """Section name -> its SecretStr fields (the only ones a ``*_FILE`` variable may set)."""
+    out: dict[str, list[str]] = {}
+    for section, info in MiraSettings.model_fields.items():
+        model = info.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            out[section] = [name for name, f in model.model_fields.items()
+                            if SecretStr in (f.annotation, *get_args(f.annotation))]
+    return out
+
+
+def _read_secret_files(env: dict[str, Any]) -> dict[str, Any]:
+    """``MIRA_<SECTION>_<FIELD>_FILE=/path`` sets a secret field to that file's content (one
+    trailing newline dropped): Kubernetes secret volumes, Docker secrets. Values never shown."""
+    for section, names in _secret_fields().items():
+        data = env.get(section)
+        if not isinstance(data, dict):
+            continue
+        for name in names:
+            path = data.pop(f"{name}_file", None)
+            if path is None:
+                continue
+            var = f"MIRA_{section}_{name}".upper()
+            if name in data:
+                raise SettingsError(f"both {var} and {var}_FILE are set: keep one")
+            data[name] = _read_secret(Path(path), f"{var}_FILE")
+    return env
+
+
+def _read_secret(path: Path, var: str) -> str:
+    try:
+        value = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or type(exc).__name__
+        raise SettingsError(f"cannot read {var}={path}: {why}") from None
+    value = value.removesuffix("\n").removesuffix("\r")
+    if not value:
+        raise SettingsError(f"{var}={path} is empty")
+    return value
 
 
 def _deep_merge(low: Mapping[str, Any], high: Mapping[str, Any]) -> dict[str, Any]:
@@ -255,6 +335,8 @@ def load_settings(
     cli = _drop_none(overrides or {})
     try:
         env = _env_data()
+    except SettingsError:
+        raise
     except Exception as exc:  # pydantic-settings raises SettingsError on undecodable JSON
         raise SettingsError(f"invalid MIRA_ environment variable: {exc}") from None
     layers: list[tuple[str, Mapping[str, Any]]] = [
@@ -272,13 +354,19 @@ def load_settings(
         loc = tuple(err["loc"])
         where = _describe_source(loc, layers)
         value = err.get("input")
-        secret = any(k in str(p) for p in loc for k in ("password", "api_key"))
-        shown = "***" if secret else repr(value)
+        shown = "***" if _may_hold_secret(loc, err["type"], value) else repr(value)
         field = ".".join(str(p) for p in loc)
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise SettingsError(
             f"invalid setting {field} = {shown} (from {where}): {err['msg']}{more}"
         ) from None
+
+
+def _may_hold_secret(loc: tuple[Any, ...], kind: str, value: Any) -> bool:
+    """Whether an invalid value must not be echoed: a secret field, an unknown field (maybe a
+    misspelt secret), or a whole section or list (it may contain one)."""
+    named = any(k in str(p).lower() for p in loc for k in ("password", "api_key", "secret"))
+    return named or kind == "extra_forbidden" or isinstance(value, Mapping | list | tuple)
 
 
 def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,6 +54,7 @@ class AppOptions:
     commit_interval_ms: int = 200
     reload_interval_s: float = 5.0
     max_delivery_failures: int = 20
+    triton_tls: Mapping[str, Any] = field(default_factory=dict)  # TritonSettings.grpc_tls_kwargs
 
 
 class ScorerApp:
@@ -100,7 +101,7 @@ class ScorerApp:
         """Run until ``request_stop``; returns the exit code (0 after a clean drain)."""
         health = self._start_health()
         triton = AsyncTritonScorer(self.opts.triton_url, self.opts.max_in_flight,
-                                   self.opts.triton_timeout_s)
+                                   self.opts.triton_timeout_s, self.opts.triton_tls)
         self.scorer = BatchScorer(triton, self._tokenizer_pool(self.manifest), self.opts.topics)
         try:
             self.io = await self._k(KafkaIO, self.opts.kafka, self.tracker)

@@ -79,6 +79,7 @@ def build_options(settings: MiraSettings) -> Any:
         tokenizer_workers=s.tokenizer_workers, metrics_port=s.metrics_port,
         drain_timeout_s=s.drain_timeout_s, max_pending=s.max_pending,
         commit_interval_ms=s.commit_interval_ms, reload_interval_s=s.reload_interval_s,
+        triton_tls=settings.triton.grpc_tls_kwargs(),
     )
 
 

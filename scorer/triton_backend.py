@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -88,12 +89,14 @@ class TritonBackend:
 class AsyncTritonScorer:
     """Async scoring with at most ``max_in_flight`` concurrent requests."""
 
-    def __init__(self, url: str, max_in_flight: int = 4, timeout_s: float = 30.0) -> None:
+    def __init__(self, url: str, max_in_flight: int = 4, timeout_s: float = 30.0,
+                 tls: Mapping[str, Any] | None = None) -> None:
         import tritonclient.grpc as grpcclient
         import tritonclient.grpc.aio as aioclient
 
         self._mod = grpcclient
-        self._client = aioclient.InferenceServerClient(url)
+        # tls: ssl/root_certificates/private_key/certificate_chain (TritonSettings.grpc_tls_kwargs)
+        self._client = aioclient.InferenceServerClient(url, **(tls or {}))
         self._sem = asyncio.Semaphore(max_in_flight)
         self.timeout_s = timeout_s
         self.in_flight = 0
