@@ -22,16 +22,21 @@ from pathlib import Path
 from typing import Any
 
 from mira.services.common import ServiceError, free_port
-from mira.services.kafka import KafkaBroker
+from mira.services.kafka import _LOG4J2, KafkaBroker
 from mira.services.tls import Pki, make_pki
 
 AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 SCRAM = "SCRAM-SHA-512"
 _CN_RULE = "RULE:^CN=([^,]+).*$/$1/,DEFAULT"
+# failed authentications are logged (INFO) like the authorizer's denials (kafka.authorizer.logger)
+_AUDIT_LOG4J = (_LOG4J2 + "logger.auth.name = org.apache.kafka.common.network.Selector\n"
+                "logger.auth.level = INFO\n")
 
 
 class SecureKafkaBroker(KafkaBroker):
     """One KRaft node with SASL_SSL + mTLS listeners and ACLs; ``.bootstrap`` is SASL_SSL."""
+
+    log4j = _AUDIT_LOG4J
 
     def __init__(self, workdir: Path | None = None, *, admin: str = "admin",
                  identities: tuple[str, ...] = (), pki: Pki | None = None, **kwargs: Any):
