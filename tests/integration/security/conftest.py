@@ -28,7 +28,7 @@ def secure_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_repo(tmp_path_factory.mktemp("secure-repo"), SOURCE_GROUPS, THRESHOLDS)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tls_triton(secure_manifest: Path, tls_pki: Pki,
                tmp_path_factory: pytest.TempPathFactory) -> Iterator[TritonServer]:
     """A real Triton whose gRPC endpoint requires mutual TLS (models loaded)."""

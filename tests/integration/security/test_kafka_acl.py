@@ -33,7 +33,8 @@ def _read_one(client: dict[str, object], topic: str, group: str | None) -> list[
     consumer = KafkaConsumer(topic, **client, group_id=group, auto_offset_reset="earliest",
                              consumer_timeout_ms=5000)
     try:
-        return [m.value for m in consumer][:1]
+        first = next(iter(consumer), None)  # the first record, or none within 5 s
+        return [first.value] if first is not None else []
     finally:
         consumer.close()
 
