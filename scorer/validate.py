@@ -9,6 +9,9 @@ from pydantic import ValidationError
 
 from mira.contracts import DeadLetterReason, Document
 
+# JSON nesting a document may have: pydantic cannot serialize ~250 levels (the scored output)
+MAX_NESTING = 64
+
 
 @dataclass(frozen=True, slots=True)
 class Invalid:
@@ -31,13 +34,31 @@ def parse_document(raw: bytes, max_bytes: int) -> Document | Invalid:
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} col {exc.colno}"
         return Invalid(DeadLetterReason.INVALID_JSON, f"{where}: {exc.msg}")
+    except RecursionError:  # e.g. 100k nested '[': hostile, must not end the process
+        return Invalid(DeadLetterReason.INVALID_JSON, "nested too deeply")
     if not isinstance(data, dict):
         kind = type(data).__name__
         return Invalid(DeadLetterReason.INVALID_JSON, f"top level is {kind}, not an object")
+    if _deeper_than(data, MAX_NESTING):  # could not be serialized again (scored output)
+        return Invalid(DeadLetterReason.INVALID_JSON, f"nested deeper than {MAX_NESTING} levels")
     try:
         return Document.model_validate(data)
     except ValidationError as exc:
         return _classify(exc)
+
+
+def _deeper_than(data: object, limit: int) -> bool:
+    """Whether JSON ``data`` nests containers more than ``limit`` deep (iterative)."""
+    stack: list[tuple[dict[str, object] | list[object], int]] = []
+    if isinstance(data, dict | list):
+        stack.append((data, 1))
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return False
 
 
 def _classify(exc: ValidationError) -> Invalid:
