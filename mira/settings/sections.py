@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class Section(BaseModel):
@@ -101,6 +101,24 @@ class TritonSettings(Section):
     http_url: str = Field("127.0.0.1:8000", description="Triton HTTP address host:port.")
     max_in_flight: int = Field(4, ge=1, description="Concurrent Triton requests.")
     timeout_s: float = Field(30.0, gt=0, description="Base timeout of one inference request.")
+    ssl: bool = Field(False, description="gRPC over TLS (tritonserver --grpc-use-ssl).")
+    ssl_root_cert: Path | None = Field(None, description="CA bundle (PEM) to trust.")
+    ssl_cert: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    ssl_key: Path | None = Field(None, description="Client private key (mutual TLS).")
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> TritonSettings:
+        if (self.ssl_cert is None) != (self.ssl_key is None):
+            raise ValueError("triton.ssl_cert and triton.ssl_key go together (mutual TLS)")
+        return self
+
+    def grpc_tls_kwargs(self) -> dict[str, Any]:
+        """TLS keyword arguments for ``tritonclient.grpc[.aio].InferenceServerClient``."""
+        if not self.ssl:
+            return {}
+        paths = {"root_certificates": self.ssl_root_cert, "private_key": self.ssl_key,
+                 "certificate_chain": self.ssl_cert}
+        return {"ssl": True, **{k: str(v) for k, v in paths.items() if v is not None}}
 
 
 class ScorerSettings(Section):

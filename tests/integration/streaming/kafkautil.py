@@ -96,10 +96,12 @@ class Outputs:
 
 
 def read_all(bootstrap: str, topics: list[str], expect_ids: set[str], timeout_s: float,
-             read_committed: bool = True) -> Outputs:
-    """Read topics from the start until every expected id is seen (or timeout), then 1 s more."""
+             read_committed: bool = True, client: dict[str, Any] | None = None) -> Outputs:
+    """Read topics from the start until every expected id is seen (or timeout), then 1 s more.
+
+    ``client``: connection kwargs (TLS, SASL) replacing ``bootstrap``."""
     consumer = KafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+        *topics, **(client or {"bootstrap_servers": bootstrap}), auto_offset_reset="earliest",
         enable_auto_commit=False, group_id=None,
         isolation_level="read_committed" if read_committed else "read_uncommitted",
     )
