@@ -35,6 +35,7 @@ def score(obj: Context, **options: Any) -> None:
 def run_scorer(settings: MiraSettings) -> int:
     from mira.repository import ManifestError, load_manifest
     from scorer.app import ScorerApp
+    from scorer.delivery import FatalDeliveryError
 
     # kafka-python's network thread warns whenever the GIL delays it by >100 ms: noise here
     logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
@@ -59,6 +60,8 @@ def run_scorer(settings: MiraSettings) -> int:
         return asyncio.run(main())
     except ManifestError as exc:  # e.g. a model file that does not match the manifest
         fail(str(exc))
+    except FatalDeliveryError as exc:  # another instance owns the transactional id
+        fail(str(exc), code=1)
     except Exception as exc:  # fatal: one clear line, the traceback in the log
         log.exception("scorer failed")
         fail(f"scorer failed: {type(exc).__name__}: {exc}", code=1)

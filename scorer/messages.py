@@ -53,7 +53,7 @@ def dead_letter(record: Any, reason: DeadLetterReason, detail: str,
         (H_ORIGIN, origin(record).encode()),
     ]
     return OutMessage(topics.dlq, record.key, value, headers, "dead", reason.value,
-                      _timestamp(record))
+                      _timestamp(record), origin(record))
 
 
 def scored(record: Any, doc: ScoredDocument, topics: OutputTopics) -> OutMessage:
@@ -69,7 +69,7 @@ def scored(record: Any, doc: ScoredDocument, topics: OutputTopics) -> OutMessage
     value = scored_value(record.value, doc)
     return OutMessage(topic, record.key if record.key is not None else doc.id.encode(),
                       value, headers, kind, verdict.group,
-                      _timestamp(record))
+                      _timestamp(record), origin(record))
 
 
 def scored_value(raw: bytes | None, doc: ScoredDocument) -> bytes:

@@ -46,6 +46,6 @@ def triton_engine(repo: Path, manifest: RepositoryManifest, es: EngineSettings,
     from mira.engine.triton import TritonBackend
 
     verify_models(repo, manifest)
-    backend = TritonBackend(ts.grpc_url, ts.max_in_flight, deadline(ts))
+    backend = TritonBackend(ts.grpc_url, ts.max_in_flight, deadline(ts), ts.grpc_tls_kwargs())
     return Engine(backend, tokenizer_pool(repo, manifest, tokenizer_workers),
                   retry_policy(es, None))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,13 +102,15 @@ def read_outputs(result: Any) -> tuple[np.ndarray, np.ndarray]:
 class TritonBackend:
     """Async scoring on one Triton server with at most ``max_in_flight`` requests."""
 
-    def __init__(self, url: str, max_in_flight: int, deadline: Deadline) -> None:
+    def __init__(self, url: str, max_in_flight: int, deadline: Deadline,
+                 tls: Mapping[str, Any]) -> None:
         import tritonclient.grpc as grpcclient
         import tritonclient.grpc.aio as aioclient
 
         self._mod = grpcclient
         self.url = url
-        self._client = aioclient.InferenceServerClient(url)
+        # tls: ssl/root_certificates/private_key/certificate_chain (TritonSettings.grpc_tls_kwargs)
+        self._client = aioclient.InferenceServerClient(url, **tls)
         self._sem = asyncio.Semaphore(max_in_flight)
         self.deadline = deadline
         self.timeout_s = deadline.base_s  # control calls (load, config)

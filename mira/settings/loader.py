@@ -15,8 +15,9 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from mira.settings.secrets import EnvWithSecretFiles, SecretFileError
 from mira.settings.sections import (
     CorpusSettings,
     DiscoverySettings,
@@ -46,6 +47,15 @@ class MiraSettings(BaseSettings):
         extra="ignore",
         frozen=True,
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env = EnvWithSecretFiles(settings_cls)
+        return init_settings, env, dotenv_settings, file_secret_settings
 
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicSettings = TopicSettings()
@@ -81,7 +91,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def _env_data() -> dict[str, Any]:
-    return dict(EnvSettingsSource(MiraSettings)())
+    try:
+        return EnvWithSecretFiles(MiraSettings)()
+    except SecretFileError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _deep_merge(low: Mapping[str, Any], high: Mapping[str, Any]) -> dict[str, Any]:
@@ -130,6 +143,8 @@ def load_settings(
     cli = _drop_none(overrides or {})
     try:
         env = _env_data()
+    except SettingsError:
+        raise
     except Exception as exc:  # pydantic-settings raises SettingsError on undecodable JSON
         raise SettingsError(f"invalid MIRA_ environment variable: {exc}") from None
     layers: list[tuple[str, Mapping[str, Any]]] = [
@@ -147,13 +162,19 @@ def load_settings(
         loc = tuple(err["loc"])
         where = _describe_source(loc, layers)
         value = err.get("input")
-        secret = any(k in str(p) for p in loc for k in ("password", "api_key"))
-        shown = "***" if secret else repr(value)
+        shown = "***" if _may_hold_secret(loc, err["type"], value) else repr(value)
         field = ".".join(str(p) for p in loc)
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise SettingsError(
             f"invalid setting {field} = {shown} (from {where}): {err['msg']}{more}"
         ) from None
+
+
+def _may_hold_secret(loc: tuple[Any, ...], kind: str, value: Any) -> bool:
+    """Whether an invalid value must not be echoed: a secret field, an unknown field (maybe a
+    misspelt secret), or a whole section or list (it may contain one)."""
+    named = any(k in str(p).lower() for p in loc for k in ("password", "api_key", "secret"))
+    return named or kind == "extra_forbidden" or isinstance(value, Mapping | list | tuple)
 
 
 def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:

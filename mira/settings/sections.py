@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class Section(BaseModel):
@@ -108,6 +108,24 @@ class TritonSettings(Section):
     token_budget_ms: float = Field(1.0, gt=0, description="Execution budget per token: the "
                                    "client deadline adds batch size x sequence length x this, "
                                    "so big batches are not given up while being computed.")
+    ssl: bool = Field(False, description="gRPC over TLS (tritonserver --grpc-use-ssl).")
+    ssl_root_cert: Path | None = Field(None, description="CA bundle (PEM) to trust.")
+    ssl_cert: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    ssl_key: Path | None = Field(None, description="Client private key (mutual TLS).")
+
+    @model_validator(mode="after")
+    def _cert_and_key_together(self) -> TritonSettings:
+        if (self.ssl_cert is None) != (self.ssl_key is None):
+            raise ValueError("triton.ssl_cert and triton.ssl_key go together (mutual TLS)")
+        return self
+
+    def grpc_tls_kwargs(self) -> dict[str, Any]:
+        """TLS keyword arguments for ``tritonclient.grpc[.aio].InferenceServerClient``."""
+        if not self.ssl:
+            return {}
+        paths = {"root_certificates": self.ssl_root_cert, "private_key": self.ssl_key,
+                 "certificate_chain": self.ssl_cert}
+        return {"ssl": True, **{k: str(v) for k, v in paths.items() if v is not None}}
 
 
 class ScorerSettings(Section):
@@ -133,6 +151,8 @@ class ScorerSettings(Section):
                               "late SIGTERM is noticed when idle).")
     probe_interval_s: float = Field(5.0, gt=0, description="Triton readiness probe period while "
                                     "Triton answers (every second while it does not).")
+    delivery_timeout_s: float = Field(60.0, gt=0, description="At-least-once: longest wait for "
+                                      "the acks of one delivery cycle.")
     reload_interval_s: float = Field(5.0, gt=0, description="Manifest change check interval.")
     transactional_id: str | None = Field(
         None, description="Exactly-once producer id (default: <group_id>-<hostname>).")

@@ -79,7 +79,7 @@ def test_timed_out_requests_are_never_computed_twice_at_once(
     before = metrics.TRITON_TIMEOUTS.labels("mira_slow")._value.get()
 
     async def go() -> list[Any]:
-        backend = TritonBackend(server.grpc_url, 3, deadline)
+        backend = TritonBackend(server.grpc_url, 3, deadline, {})
         engine = Engine(backend, None, RetryPolicy(0.05, 0.2, None, 2))  # type: ignore[arg-type]
         try:
             batches = [np.full((N, L), 1000 + b, np.int64) for b in range(6)]

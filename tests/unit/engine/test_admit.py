@@ -73,3 +73,18 @@ def test_valid_documents_are_admitted_unchanged(doc_id: str, source: str, text: 
     out = admit(raw, LIMITS)
     assert isinstance(out, Document), getattr(out, "detail", "")
     assert (out.id, out.source, out.text, out.meta) == (doc_id, source, text, {"k": [1]})
+
+
+def test_the_deepest_admitted_meta_still_serializes_as_a_scored_output() -> None:
+    from mira.contracts import MiraVerdict, ScoredDocument
+
+    raw = (b'{"id": "a", "source": "s", "text": "t", "meta": ' + b'{"a": ' * 199 + b"1"
+           + b"}" * 199 + b"}")
+    doc = admit(raw, LIMITS)
+    assert isinstance(doc, Document)
+    verdict = MiraVerdict(group="g", score=1.0, anchors={}, threshold=1.0, decision="accept",
+                          model="m", model_version=1, rubric_version="r")
+    ScoredDocument(**doc.model_dump(), mira=verdict).model_dump_json()
+    deeper = raw.replace(b'"meta": ', b'"meta": {"b": ')[:-1] + b"}}"
+    out = admit(deeper, LIMITS)
+    assert isinstance(out, Invalid) and out.reason is DeadLetterReason.TOO_DEEP

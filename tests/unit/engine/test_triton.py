@@ -68,7 +68,7 @@ class Result:
 def _backend(deadline: Deadline, slow: set[int], in_flight: int = 1
              ) -> tuple[TritonBackend, FakeClient]:
     """Call inside a running loop (the gRPC aio channel needs one)."""
-    backend = TritonBackend("127.0.0.1:1", in_flight, deadline)
+    backend = TritonBackend("127.0.0.1:1", in_flight, deadline, {})
     client = FakeClient(slow)
     backend._client = client
     return backend, client

@@ -67,7 +67,7 @@ def run_all(scoring: Scoring, records: list[Any]) -> list[OutMessage]:
 
     asyncio.run(main())
     ready = scoring.tracker.pop_ready()
-    return [m for r in ready.values() for m in r.items]
+    return [m for r in ready.values() for _, m in r.items]
 
 
 def good(i: int, text: str = "one two") -> bytes:
