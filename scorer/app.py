@@ -1,7 +1,8 @@
 """The streaming scorer: consume, admit, batch per group, score through the engine, route, commit.
 
 Threads: the asyncio loop owns batching, tokenization hand-off, inference and reload; every
-Kafka client call runs on one dedicated thread (``KafkaIO``), so polling never waits for
+Kafka client call runs on one dedicated thread (``KafkaIO``, or ``ConfluentIO`` with
+``kafka.client: confluent``), so polling never waits for
 inference and inference never waits for polling.  Backpressure pauses the input partitions.
 """
 
@@ -12,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mira import metrics
 from mira.contracts import RepositoryManifest
@@ -22,6 +23,9 @@ from scorer.kafka_io import KafkaIO
 from scorer.offsets import OffsetTracker
 from scorer.reload import Reloader
 from scorer.scoring import Scoring
+
+if TYPE_CHECKING:
+    from scorer.confluent_io import ConfluentIO
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -39,7 +43,7 @@ class ScorerApp:
         self._started = False
         self._paused = False
         self._beat = time.monotonic()
-        self.io: KafkaIO | None = None
+        self.io: KafkaIO | ConfluentIO | None = None
         self.flow: Scoring | None = None
         self.reloader: Reloader | None = None
 
@@ -75,7 +79,7 @@ class ScorerApp:
         self.flow = Scoring(s, engine, lambda: self.manifest, self.tracker)
         self.reloader = Reloader(s, engine, lambda: self.manifest, self.digest, self._switch)
         try:
-            self.io = await self._k(KafkaIO, s, self.tracker)
+            self.io = await self._k(kafka_io, s, self.tracker)
             self._started = True
             side = [asyncio.create_task(self.reloader.reload_loop()),
                     asyncio.create_task(self.reloader.probe_loop(self.ready))]
@@ -174,6 +178,16 @@ class ScorerApp:
             log.warning("final commit failed, uncommitted work will be redone: %s", exc)
         await asyncio.wait_for(self._k(self.io.close, 2.0), timeout=_left(deadline, 0) + 5)
         log.info("drained, %d pending abandoned", self.tracker.pending())
+
+
+def kafka_io(settings: MiraSettings, tracker: OffsetTracker[Any, OutMessage]
+             ) -> KafkaIO | ConfluentIO:
+    """The Kafka side of the chosen client (``kafka.client``); same interface, same semantics."""
+    if settings.kafka.client == "confluent":
+        from scorer.confluent_io import ConfluentIO
+
+        return ConfluentIO(settings, tracker)
+    return KafkaIO(settings, tracker)
 
 
 def _left(deadline: float, reserve: float) -> float:

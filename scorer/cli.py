@@ -39,7 +39,8 @@ def run_scorer(settings: MiraSettings) -> int:
 
     # kafka-python's network thread warns whenever the GIL delays it by >100 ms: noise here
     logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
-    warn_if_pure_python_crc()
+    if settings.kafka.client == "kafka-python":
+        warn_if_pure_python_crc()
     # one native tokenizer thread per worker (the tokenize thread or each worker process):
     # replicas and tokenizer_workers are the unit of parallelism, not rayon threads per call
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -104,6 +104,12 @@ class OffsetTracker(Generic[P, T]):
             part = self._parts.get(partition)
             return part is not None and part.epoch == epoch
 
+    def incomplete(self, partitions: Iterable[P]) -> int:
+        """Started messages of ``partitions`` whose outputs are not known yet."""
+        with self._lock:
+            parts = [self._parts.get(key) for key in partitions]
+            return sum(len(p.order) - len(p.done) for p in parts if p is not None)
+
     def pending(self) -> int:
         """Started messages not yet popped (completed or not)."""
         with self._lock:

@@ -22,6 +22,9 @@ class KafkaSettings(Section):
 
     bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers (host:port,...).")
     client_id: str = Field("mira", description="Client id sent to the broker.")
+    client: Literal["kafka-python", "confluent"] = Field(
+        "kafka-python", description="Kafka client of mira score: kafka-python (pure Python) or "
+        "confluent (confluent-kafka, librdkafka: less CPU per document).")
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     sasl_username: str | None = None
@@ -50,6 +53,26 @@ class KafkaSettings(Section):
         if self.ssl_password is not None:
             kw["ssl_password"] = self.ssl_password.get_secret_value()
         return kw
+
+
+    def librdkafka_config(self) -> dict[str, Any]:
+        """The same connection as librdkafka properties (confluent-kafka clients)."""
+        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap, "client.id": self.client_id,
+                                "security.protocol": self.security_protocol.lower()}
+        if self.sasl_mechanism:
+            conf["sasl.mechanism"] = self.sasl_mechanism
+            conf["sasl.username"] = self.sasl_username
+            if self.sasl_password is not None:
+                conf["sasl.password"] = self.sasl_password.get_secret_value()
+        for name, key in (("ssl_cafile", "ssl.ca.location"),
+                          ("ssl_certfile", "ssl.certificate.location"),
+                          ("ssl_keyfile", "ssl.key.location")):
+            value = getattr(self, name)
+            if value is not None:
+                conf[key] = str(value)
+        if self.ssl_password is not None:
+            conf["ssl.key.password"] = self.ssl_password.get_secret_value()
+        return conf
 
 
 class TopicSettings(Section):
@@ -153,6 +176,10 @@ class ScorerSettings(Section):
                                     "Triton answers (every second while it does not).")
     delivery_timeout_s: float = Field(60.0, gt=0, description="At-least-once: longest wait for "
                                       "the acks of one delivery cycle.")
+    revoke_drain_s: float = Field(5.0, ge=0, description="kafka.client confluent: how long a "
+                                  "revocation waits for the revoked partitions' documents in "
+                                  "flight, so their results are committed before the partitions "
+                                  "go (keep well under session_timeout_ms).")
     reload_interval_s: float = Field(5.0, gt=0, description="Manifest change check interval.")
     transactional_id: str | None = Field(
         None, description="Exactly-once producer id (default: <group_id>-<hostname>).")
