@@ -258,6 +258,9 @@ class ConfluentIO:
                 dropped += len(held.entries) if held else 0
             self._assigned.difference_update(keys)
             metrics.ASSIGNED.set(len(self._assigned))
+        for tp in keys:  # no stale lag for partitions another member now owns
+            with contextlib.suppress(KeyError):
+                metrics.CONSUMER_LAG.remove(tp.topic, str(tp.partition))
         log.info("%s %d partitions: %d committed first, %d uncommitted abandoned", how,
                  len(keys), committed, dropped)
 

@@ -46,6 +46,15 @@ def triton_home(env_dir: Path) -> Path:
     return found[0]
 
 
+def stub_version(home: Path) -> str:
+    """The Python version of the environment holding the wheel (``lib/python3.X/...``): its
+    stub must match the interpreter the models import from."""
+    for part in reversed(home.parts):
+        if part.startswith("python3."):
+            return part.removeprefix("python")
+    return STUB_PYTHON
+
+
 def make_backend_dir(home: Path, target: Path, stub_python: str = STUB_PYTHON) -> Path:
     """``target/python/`` holding symlinks to the python backend and its stub."""
     py = target / "python"
@@ -164,7 +173,7 @@ class TritonServer(Service):
         if not self.model_repository.is_dir():
             raise ServiceError(f"model repository {self.model_repository} is not a directory")
         self._home = triton_home(self.env_dir)
-        make_backend_dir(self._home, self.workdir / "backends")
+        make_backend_dir(self._home, self.workdir / "backends", stub_version(self._home))
         clean_stale_shm()
 
     def _command(self) -> list[str]:

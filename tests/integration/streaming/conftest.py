@@ -55,10 +55,20 @@ def topics(kafka_broker: Any) -> dict[str, str]:
     return names
 
 
+CLIENTS = ["kafka-python", "confluent"]
+
+
+@pytest.fixture(params=CLIENTS)
+def kafka_client(request: pytest.FixtureRequest) -> str:
+    """The scorer's Kafka client (``kafka.client``): tests that prove delivery semantics run
+    with both; the rest use the default."""
+    return str(request.param)
+
+
 def scorer_env(bootstrap: str, topics: dict[str, str], manifest: Path, grpc_url: str,
-               delivery: str = "at-least-once") -> dict[str, str]:
+               delivery: str = "at-least-once", client: str = "kafka-python") -> dict[str, str]:
     return {
-        "MIRA_KAFKA_BOOTSTRAP": bootstrap,
+        "MIRA_KAFKA_BOOTSTRAP": bootstrap, "MIRA_KAFKA_CLIENT": client,
         "MIRA_TOPICS_INPUT": topics["docs"], "MIRA_TOPICS_ACCEPTED": topics["accepted"],
         "MIRA_TOPICS_REJECTED": topics["rejected"], "MIRA_TOPICS_DLQ": topics["dlq"],
         "MIRA_SCORER_GROUP_ID": topics["group"], "MIRA_SCORER_MANIFEST": str(manifest),

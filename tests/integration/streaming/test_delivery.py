@@ -25,10 +25,11 @@ def _outputs(bootstrap: str, topics: dict[str, str], n: int, committed: bool = T
 
 def test_at_least_once_kill9_restart_nothing_lost(
     kafka_broker: Any, stream_triton: TritonServer, stream_manifest: Path,
-    topics: dict[str, str], scorer_factory: Any,
+    topics: dict[str, str], scorer_factory: Any, kafka_client: str,
 ) -> None:
     docs = make_docs(10_000, SOURCES, bad_every=97)
-    env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url)
+    env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url,
+                     client=kafka_client)
     produce(kafka_broker.bootstrap, topics["docs"], docs[:5000])
     first = scorer_factory(env)
     first.wait_for("mira_commits_total", 1)

@@ -59,11 +59,11 @@ def outputs(bootstrap: str, topics: dict[str, str], docs: list[tuple[str, bytes]
 
 def test_exactly_once_survives_repeated_kill9(
     kafka_broker: Any, stream_triton: TritonServer, stream_manifest: Path,
-    topics: dict[str, str], scorer_factory: Any,
+    topics: dict[str, str], scorer_factory: Any, kafka_client: str,
 ) -> None:
     docs = make_docs(6000, SOURCES, bad_every=97)
     env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url,
-                     "exactly-once")
+                     "exactly-once", kafka_client)
     feeder = threading.Thread(target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs,
                                                     100, 0.3))
     feeder.start()  # documents keep arriving for ~20 s, across the kills
@@ -78,8 +78,8 @@ def test_exactly_once_survives_repeated_kill9(
     last = scorer_factory(env)
     outputs(kafka_broker.bootstrap, topics, docs, timeout_s=180)  # wait until all are out
     assert last.terminate() == 0
-    account(f"kill -9 x{kills}, exactly-once", outputs(kafka_broker.bootstrap, topics, docs),
-            docs, True)
+    account(f"kill -9 x{kills}, exactly-once, {kafka_client}",
+            outputs(kafka_broker.bootstrap, topics, docs), docs, True)
     assert kills == 3
 
 
@@ -95,16 +95,16 @@ def own_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
 @pytest.mark.parametrize("delivery", ["at-least-once", "exactly-once"])
 def test_broker_killed_and_restarted_on_its_data(
     delivery: str, own_broker: KafkaBroker, stream_triton: TritonServer, stream_manifest: Path,
-    scorer_factory: Any,
+    scorer_factory: Any, kafka_client: str,
 ) -> None:
     bootstrap = own_broker.bootstrap
     topics = {k: f"b.{k}" for k in ("docs", *OUT)}
-    topics["group"] = f"b-{delivery}"
+    topics["group"] = f"b-{delivery}-{kafka_client}"
     create_topics(bootstrap, [topics[k] for k in ("docs", *OUT)], partitions=3)
     docs = make_docs(3000, SOURCES, bad_every=89)
     produce(bootstrap, topics["docs"], docs[:1500])
     scorer = scorer_factory(scorer_env(bootstrap, topics, stream_manifest,
-                                       stream_triton.grpc_url, delivery))
+                                       stream_triton.grpc_url, delivery, kafka_client))
     scorer.wait_for("mira_commits_total", 2, timeout_s=90)
     own_broker.kill()  # SIGKILL mid-run; the scorer must wait, not exit
     time.sleep(5)
@@ -115,7 +115,8 @@ def test_broker_killed_and_restarted_on_its_data(
     scorer.check_alive()
     assert scorer.terminate() == 0
     out = outputs(bootstrap, topics, docs, timeout_s=30)  # again, after the scorer exited
-    account(f"broker kill -9 + restart, {delivery}", out, docs, delivery == "exactly-once")
+    account(f"broker kill -9 + restart, {delivery}, {kafka_client}", out, docs,
+            delivery == "exactly-once")
 
 
 def test_triton_killed_and_restarted_mid_run(
@@ -152,11 +153,11 @@ def test_triton_killed_and_restarted_mid_run(
 
 def test_a_replica_joins_and_leaves_mid_run(
     kafka_broker: Any, stream_triton: TritonServer, stream_manifest: Path,
-    topics: dict[str, str], scorer_factory: Any,
+    topics: dict[str, str], scorer_factory: Any, kafka_client: str,
 ) -> None:
     docs = make_docs(6000, SOURCES, bad_every=97)
     env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url,
-                     "exactly-once")
+                     "exactly-once", kafka_client)
     feeder = threading.Thread(target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs,
                                                     200, 0.2))
     feeder.start()
@@ -172,7 +173,7 @@ def test_a_replica_joins_and_leaves_mid_run(
         assert time.monotonic() < deadline, "the remaining scorer did not catch up"
         time.sleep(0.5)
     assert first.terminate() == 0
-    account("replica joins and leaves, exactly-once",
+    account(f"replica joins and leaves, exactly-once, {kafka_client}",
             outputs(kafka_broker.bootstrap, topics, docs), docs, True)
 
 

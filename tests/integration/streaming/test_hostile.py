@@ -72,7 +72,7 @@ def test_hostile_corpus_is_accounted_for(
 @pytest.mark.parametrize("delivery", ["at-least-once", "exactly-once"])
 def test_an_output_the_broker_cannot_take_becomes_one_stub(
     delivery: str, kafka_broker: Any, stream_triton: TritonServer, stream_manifest: Path,
-    topics: dict[str, str], scorer_factory: Any, tmp_path: Path,
+    topics: dict[str, str], scorer_factory: Any, tmp_path: Path, kafka_client: str,
 ) -> None:
     """Topics with the broker's default message size (1 MiB): a valid document just under
     ``document.max_bytes`` fits as input, but its scored output does not.  The scorer keeps
@@ -83,7 +83,7 @@ def test_an_output_the_broker_cannot_take_becomes_one_stub(
     docs = [*valid[:150], ("case-near_limit", near.raw), *valid[150:]]
     kcat_produce(kafka_broker.bootstrap, topics["docs"], docs, tmp_path)
     env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url,
-                     delivery)  # uncompressed, so the broker's size check is deterministic
+                     delivery, kafka_client)  # uncompressed: the broker's size check is exact
     scorer = scorer_factory({**env, "MIRA_PRODUCER_COMPRESSION": "none"})
     out = read_all(kafka_broker.bootstrap, [topics[t] for t in OUT], {k for k, _ in docs},
                    timeout_s=120, read_committed=True)
@@ -96,5 +96,5 @@ def test_an_output_the_broker_cannot_take_becomes_one_stub(
     counts = out.id_counts()
     assert set(counts) == {k for k, _ in docs} and max(counts.values()) == 1
     assert Counter(kcat_keys(kafka_broker.bootstrap, [topics[t] for t in OUT])) == counts
-    print(f"\n{delivery}: {len(docs)} in, {sum(counts.values())} out, 1 output_too_large stub, "
-          f"0 duplicates")
+    print(f"\n{delivery}, {kafka_client}: {len(docs)} in, {sum(counts.values())} out, "
+          "1 output_too_large stub, 0 duplicates")
