@@ -54,7 +54,8 @@ def student(config_json: Path, seed: int = 0) -> tuple[Any, dict[str, Any]]:
     return config, {k: v.contiguous() for k, v in state.items()}
 
 
-def build_repo(repo: Path, config_json: Path, instances: int, gpu: bool) -> dict[str, Any]:
+def build_repo(repo: Path, config_json: Path, instances: int, gpu: bool, serve: str
+               ) -> dict[str, Any]:
     import shutil
 
     from safetensors.torch import save_file
@@ -65,9 +66,12 @@ def build_repo(repo: Path, config_json: Path, instances: int, gpu: bool) -> dict
     _, state = student(config_json)
     vdir = repo / MODEL / "1"
     vdir.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(vdir / "weights.safetensors"))
-    shutil.copyfile(config_json, vdir / "config.json")
-    shutil.copyfile(Path(__file__).with_name("torch_model.py"), vdir / "model.py")
+    if serve == "torch":
+        save_file(state, str(vdir / "weights.safetensors"))
+        shutil.copyfile(config_json, vdir / "config.json")
+        shutil.copyfile(Path(__file__).with_name("torch_model.py"), vdir / "model.py")
+    else:  # the exporter's own artifact: ONNX + its onnxruntime model.py (CPU dry runs)
+        export_student(state, config_json, vdir)
     cfg = model_config(MODEL, K, "python", instances=instances, max_queue_delay_us=500)
     if gpu:
         cfg.instance_group[0].kind = pb.ModelInstanceGroup.KIND_GPU
@@ -75,6 +79,24 @@ def build_repo(repo: Path, config_json: Path, instances: int, gpu: bool) -> dict
 
     (repo / MODEL / "config.pbtxt").write_text(text_format.MessageToString(cfg))
     return state
+
+
+def export_student(state: dict[str, Any], config_json: Path, vdir: Path) -> None:
+    import shutil
+
+    import numpy as np
+    from transformers import BertConfig, BertModel
+
+    from discovery.distill.student import Student
+    from discovery.export.onnx import export_onnx
+    from discovery.export.repository import MODEL_PY
+
+    bert = BertModel(BertConfig.from_json_file(str(config_json)), add_pooling_layer=False)
+    model = Student(bert, [1.0 / K] * K).eval()
+    model.load_state_dict(state)
+    ids = np.full((2, 16), 1000, np.int64)
+    export_onnx(model, vdir / "model.onnx", ids, np.ones_like(ids))
+    shutil.copyfile(MODEL_PY, vdir / "model.py")
 
 
 async def _tokenize_all(pool: Any, chunks: list[list[str]]) -> list[Any]:
@@ -169,12 +191,15 @@ def main() -> None:
     ap.add_argument("--tokenizer-workers", type=int, default=max(1, (os.cpu_count() or 2) - 2))
     ap.add_argument("--tokenizer", type=Path, required=True, help="the student's tokenizer.json")
     ap.add_argument("--model-config", type=Path, required=True, help="BertConfig config.json")
+    ap.add_argument("--serve", choices=["torch", "onnx"], default="torch",
+                    help="torch: bf16 torch in the python backend; onnx: the exporter's ONNX "
+                    "with its onnxruntime model.py (CPU: dry runs on a machine without a GPU)")
     args = ap.parse_args()
     from mira.services.triton import TritonServer
 
     args.out.mkdir(parents=True, exist_ok=True)
     state = build_repo(args.work / "repo", args.model_config, args.instances,
-                       args.device == "cuda")
+                       args.device == "cuda", args.serve)
     docs = texts(args.docs)
     results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()},
                                "machine": machine(), "lengths": {}}
@@ -200,7 +225,8 @@ def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
     m = results["machine"]
     lines = [f"GPU {m['gpu']}, {m['cpus']} CPU cores, torch {m['torch']}; {args.docs} docs "
              f"(stdlib files, pre-cut), batch {args.batch}, in-flight {args.in_flight}, "
-             f"{args.instances} Triton instances (python backend, bf16 torch), "
+             f"{args.instances} Triton instances (python backend, "
+             f"{'bf16 torch' if args.serve == 'torch' else 'the exported ONNX, onnxruntime CPU'}), "
              f"{args.tokenizer_workers} tokenizer processes.", "",
              "| L | tokenize docs/s | Triton (our client) docs/s | engine (tokenizer + client) "
              "docs/s | raw torch docs/s | engine / torch |", "|---|---:|---:|---:|---:|---:|"]
