@@ -23,7 +23,8 @@ COMMIT_FUNCS = {"commit", "commit_offsets_sync", "commit_offsets_async", "_commi
                 "begin_transaction", "init_transactions", "_send_offset_commit_request",
                 "store_offsets"}
 PRODUCE_FUNCS = {"produce", "flush", "_send_all", "send", "_produce"}
-CONSUME_FUNCS = {"poll", "update_lag", "set_paused", "consume", "_poll_records"}
+CONSUME_FUNCS = {"poll", "update_lag", "set_paused", "consume", "_poll_records", "record",
+                 "_serve_events"}
 TCK = os.sysconf("SC_CLK_TCK")
 Stack = list[tuple[str, str]]  # (file, function), innermost first
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<path>[^()]*):\d+\)$")
@@ -31,7 +32,10 @@ _THREAD = re.compile(r"^thread \((?P<tid>\d+)\): (?P<name>.*)$")
 
 
 def _any(stack: Stack, *parts: str, funcs: set[str] | None = None) -> bool:
-    return any((not parts or any(p in path for p in parts)) and (funcs is None or func in funcs)
+    """Some frame in one of the ``parts`` paths whose function (method name without its class:
+    py-spy reports ``Class.method``) is in ``funcs``."""
+    return any((not parts or any(p in path for p in parts))
+               and (funcs is None or func.rpartition(".")[2] in funcs)
                for path, func in stack)
 
 

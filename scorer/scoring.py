@@ -15,6 +15,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from kafka.structs import TopicPartition
+
 from mira import metrics
 from mira.contracts import DeadLetterReason, RepositoryManifest, ScoredDocument
 from mira.engine.admit import Invalid, admit
@@ -47,8 +49,6 @@ class Scoring:
 
     def accept(self, rec: Any, now: float) -> None:
         """Start tracking a consumed record; admit, route, and batch it (or dead-letter it)."""
-        from kafka.structs import TopicPartition
-
         counter = self._docs_in.get(rec.topic)
         if counter is None:
             counter = self._docs_in[rec.topic] = metrics.DOCS_IN.labels(rec.topic)
