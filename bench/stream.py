@@ -102,19 +102,39 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     try:
         with TritonServer(work / "repo", work / "triton") as triton:
             triton.load_model(f"mira_{setup.GROUP}")
-            for client in args.clients:
-                for i, length in enumerate(args.lengths):
-                    idle = args.idle_s if i == 0 else 0.0
-                    res = one_run(args, work, (kafka.bootstrap, triton.grpc_url),
-                                  manifests[length], docs, client, idle)
-                    cut = setup.precut_texts(manifests[length], texts, sources, 1.3)
-                    tok = tokenizer_alone(manifests[length], cut, args.batch)
-                    rows.append(row(client, length, res, tok, cut))
-                    print(json.dumps(rows[-1]), flush=True)
+            for n in range(args.repeats):  # interleaved: a change of load hits every row
+                for client in args.clients:
+                    for i, length in enumerate(args.lengths):
+                        idle = args.idle_s if i == 0 and n == 0 else 0.0
+                        res = one_run(args, work, (kafka.bootstrap, triton.grpc_url),
+                                      manifests[length], docs, client, idle)
+                        cut = setup.precut_texts(manifests[length], texts, sources, 1.3)
+                        tok = tokenizer_alone(manifests[length], cut, args.batch)
+                        rows.append(row(client, length, res, tok, cut))
+                        print(json.dumps(rows[-1]), flush=True)
     finally:
         kafka.stop()
-    return {"rows": rows, "corpus": str(path), "docs": len(docs),
+    return {"rows": median_rows(rows), "runs": rows, "corpus": str(path), "docs": len(docs),
             "mean_doc_bytes": sum(len(v) for _, v in docs) / len(docs)}
+
+
+def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per client and length, the median of every number over the repeats (ratio range kept)."""
+    from statistics import median
+
+    out = []
+    for key in dict.fromkeys((r["client"], r["max_length"]) for r in rows):
+        same = [r for r in rows if (r["client"], r["max_length"]) == key]
+        m: dict[str, Any] = {"client": key[0], "max_length": key[1], "repeats": len(same)}
+        for field in ("docs", "docs_per_s", "total_ms", "tokenizer_alone_ms", "ratio",
+                      "mean_chars_tokenized"):
+            m[field] = median(r[field] for r in same)
+        m["stages_ms"] = {s: median(r["stages_ms"][s] for r in same) for s in STAGES}
+        idle = [r["idle_cpu_per_s"] for r in same if r["idle_cpu_per_s"] is not None]
+        m["idle_cpu_per_s"] = median(idle) if idle else None
+        m["ratio_range"] = (min(r["ratio"] for r in same), max(r["ratio"] for r in same))
+        out.append(m)
+    return out
 
 
 def row(client: str, length: int, res: RunResult, tok_ms: float, cut: list[str]
@@ -152,7 +172,7 @@ def report(args: argparse.Namespace, data: dict[str, Any]) -> str:
     short = ["consume", "validate", "batching", "tokenize", "triton client", "serialise",
              "produce", "commit", "event loop + other", "kafka client threads (native)"]
     head = ("| client | L | docs/s | " + " | ".join(short)
-            + " | **scorer total** | tokenizer alone | **ratio** | idle CPU-s/s |")
+            + " | **scorer total** | tokenizer alone | **ratio** (range) | idle CPU-s/s |")
     lines = [
         "", f"## Scorer CPU per document by stage (bench/stream.py, {stamp})", "",
         f"Machine: {machine()}; commit {commit()}; Kafka 4.1 (1 broker, {args.partitions} "
@@ -163,14 +183,16 @@ def report(args: argparse.Namespace, data: dict[str, Any]) -> str:
         f"tokenizer_workers {args.tokenizer_workers}, {args.delivery}; per-source pre-cut "
         "(chars/token measured on the documents, margin 1.3). CPU ms per document: total = the "
         "scorer process tree from /proc; stages = each thread's CPU split by its py-spy "
-        "samples; tokenizer alone = the same pre-cut texts, one thread, same batches.",
+        "samples; tokenizer alone = the same pre-cut texts, one thread, same batches. Medians of "
+        f"{args.repeats} interleaved runs (ratio range in brackets).",
         "", head, "|" + "---|" * (len(short) + 7)]
     for r in data["rows"]:
         idle = "" if r["idle_cpu_per_s"] is None else f"{r['idle_cpu_per_s']:.4f}"
         cells = " | ".join(f"{r['stages_ms'][s]:.3f}" for s in short)
         lines.append(f"| {r['client']} | {r['max_length']} | {r['docs_per_s']:,.0f} | {cells} | "
                      f"**{r['total_ms']:.3f}** | {r['tokenizer_alone_ms']:.3f} | "
-                     f"**{r['ratio']:.2f}** | {idle} |")
+                     f"**{r['ratio']:.2f}** ({r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}) "
+                     f"| {idle} |")
     lines += ["", "Sizing (scorer cores per GPU at 12k documents/s, CPU alone, no headroom): "
               + "; ".join(f"{r['client']} L={r['max_length']}: "
                           f"{GPU_DOCS_PER_S * r['total_ms'] / 1e3:.1f} cores"
@@ -193,12 +215,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--delivery", default="at-least-once",
                     choices=["at-least-once", "exactly-once"])
     ap.add_argument("--idle-s", type=float, default=30.0)
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved runs per row (median)")
     ap.add_argument("--json", type=Path, help="also write the measurements here")
     ap.add_argument("--no-write", action="store_true", help="do not append to benchmarks.md")
     ap.add_argument("--smoke", action="store_true", help="tiny run: 200 docs, L=128, idle 1 s")
     args = ap.parse_args(argv)
     if args.smoke:
         args.docs, args.lengths, args.idle_s, args.no_write = 200, [128], 1.0, True
+        args.repeats = 1
     return args
 
 
