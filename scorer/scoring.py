@@ -25,7 +25,7 @@ from mira.engine.route import route
 from mira.settings import MiraSettings
 from scorer.batcher import Batch, MicroBatcher
 from scorer.delivery import OutMessage
-from scorer.messages import OutputTopics, Pending, dead_letter, scored
+from scorer.messages import OutputTopics, Pending, dead_letter, scored, source_label
 from scorer.offsets import OffsetTracker
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,11 @@ class Scoring:
 
     async def score(self, batch: Batch[Pending]) -> None:
         results = await self._results(batch)
+        manifest = self.manifest()
         for pending, res in zip(batch.items, results, strict=True):
             out = (dead_letter(pending.record, res.reason, res.detail, self.topics)
-                   if isinstance(res, Invalid) else scored(pending.record, res, self.topics))
+                   if isinstance(res, Invalid) else
+                   scored(pending.record, res, self.topics, source_label(res.source, manifest)))
             self.tracker.complete(pending.token, out)
 
     async def _results(self, batch: Batch[Pending]) -> list[ScoredDocument | Invalid]:
