@@ -2,7 +2,7 @@
 
 ``triton.grpc_url`` names ``host:port`` targets (comma-separated).  Every ``refresh_s`` each host
 is resolved again (a Kubernetes headless Service answers with every ready Triton pod) and each
-address is checked: server ready, and every model version in use (``expect``) ready.  There is
+address is checked: server live, and every model version in use (``expect``) ready.  There is
 one client per address.  A request goes to the endpoint with the fewest requests in flight among
 those where its model version is confirmed ready (round-robin between equals); an endpoint whose
 request fails as unavailable is set aside and checked again at once.
@@ -41,7 +41,7 @@ class EndpointClient(Protocol):
     async def score(self, model: ModelRef, input_ids: np.ndarray,
                     attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
-    async def is_ready(self) -> bool: ...
+    async def is_live(self) -> bool: ...
 
     async def model_ready(self, model: str, version: str) -> bool: ...
 
@@ -227,10 +227,12 @@ class TritonPool:
         self._count()
 
     async def _check(self, ep: Endpoint) -> None:
-        up = await ep.client.is_ready()
+        # live, not "ready": with strict readiness a server reports not ready while it loads a
+        # version, which is when a rollout needs it most; readiness per version is checked below
+        up = await ep.client.is_live()
         if up != ep.up:
             log.log(logging.INFO if up else logging.WARNING, "triton endpoint %s is %s",
-                    ep.address, "up" if up else "not ready")
+                    ep.address, "up" if up else "down")
         ep.up = up
         if not up:
             ep.ready.clear()

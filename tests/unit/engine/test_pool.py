@@ -42,7 +42,7 @@ class FakeTriton:
         self.scored += 1
         return np.zeros((len(ids), 1), np.float32), np.zeros(len(ids), np.float32)
 
-    async def is_ready(self) -> bool:
+    async def is_live(self) -> bool:
         return self.alive
 
     async def model_ready(self, model: str, version: str) -> bool:
