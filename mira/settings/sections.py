@@ -101,7 +101,7 @@ class TritonSettings(Section):
                           "comma-separated list; every address a host name resolves to is "
                           "used (a headless Service lists every ready Triton pod).")
     http_url: str = Field("127.0.0.1:8000", description="Triton HTTP address host:port.")
-    max_in_flight: int = Field(4, ge=1, description="Concurrent Triton requests.")
+    max_in_flight: int = Field(4, ge=1, description="Concurrent Triton requests per endpoint.")
     timeout_s: float = Field(30.0, gt=0, description="Base timeout of one inference request.")
     ssl: bool = Field(False, description="gRPC over TLS (tritonserver --grpc-use-ssl).")
     ssl_root_cert: Path | None = Field(None, description="CA bundle (PEM) to trust.")
