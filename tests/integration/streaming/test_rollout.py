@@ -129,4 +129,5 @@ def test_rollout_over_two_tritons_while_documents_stream(
     assert min(shares.values()) >= 0.3, f"unbalanced: {per_endpoint}"
     print(f"\nrollout over 2 Tritons: switch {switch_s:.1f} s after the manifest changed; "
           f"requests per endpoint {per_endpoint} (shares {shares}); version 2 requests per "
-          f"replica after the switch (Triton's count) {served_v2}; test {time.monotonic() - began:.0f} s")
+          f"replica after the switch (Triton's count) {served_v2}; "
+          f"test {time.monotonic() - began:.0f} s")
