@@ -95,7 +95,7 @@ class TritonPool:
         self._connect = connect
         self._resolve = resolver
         self._retiring: list[Endpoint] = []
-        self._turn = 0
+        self._turns: dict[ModelRef, int] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._refreshing: asyncio.Task[None] | None = None
         self._last_refresh = float("-inf")
@@ -128,12 +128,13 @@ class TritonPool:
             metrics.TRITON_ENDPOINT_REQUESTS.labels(ep.address, result).inc()
 
     def _pick(self, model: ModelRef) -> Endpoint | None:
-        """Fewest requests in flight among the endpoints ready for ``model``; ties in turn."""
+        """Fewest requests in flight among the endpoints ready for ``model``; ties in turn
+        (round-robin per model version)."""
         ready = [ep for ep in self.endpoints.values() if ep.up and model in ep.ready]
         if not ready:
             return None
-        self._turn += 1
-        start = self._turn % len(ready)
+        turn = self._turns[model] = self._turns.get(model, -1) + 1  # per model: interleaved
+        start = turn % len(ready)  # groups must not fall into step with one endpoint each
         return min(ready[start:] + ready[:start], key=lambda ep: ep.in_flight)
 
     async def _confirm(self, model: ModelRef) -> Endpoint | None:

@@ -120,7 +120,7 @@ def test_rollout_over_two_tritons_while_documents_stream(
             client.close()
     served_v2 = [_successes(t, "mira_code").get("2", 0.0) - before
                  for t, before in zip(tritons, v2_at_switch, strict=True)]
-    assert all(n > 0 for n in served_v2), f"a replica served no version 2 request: {served_v2}"
+    assert min(served_v2) >= 0.25 * sum(served_v2) > 0, f"version 2 not spread: {served_v2}"
 
     # requests were spread over both replicas
     assert set(per_endpoint) == {t.grpc_url for t in tritons}

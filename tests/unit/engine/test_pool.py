@@ -107,6 +107,30 @@ def test_requests_spread_evenly_over_every_resolved_address() -> None:
     run(main)
 
 
+def test_each_model_is_spread_even_when_groups_alternate() -> None:
+    cluster = Cluster(2)
+    prose = ModelRef("mira_prose", 1)
+    served: dict[tuple[str, str], int] = {}
+    for server in cluster.servers.values():
+        server.loaded.add(prose)
+
+        async def score(model: ModelRef, ids: Any, mask: Any, addr: str = server.addr) -> Any:
+            served[(addr, model.name)] = served.get((addr, model.name), 0) + 1
+            return np.zeros((len(ids), 1), np.float32), np.zeros(len(ids), np.float32)
+
+        server.score = score  # type: ignore[method-assign]
+
+    async def main() -> None:
+        pool = cluster.pool({V1, prose})
+        for _ in range(10):
+            await pool.score(V1, IDS, IDS)
+            await pool.score(prose, IDS, IDS)
+        assert set(served.values()) == {5}, served
+        await pool.close()
+
+    run(main)
+
+
 def test_least_in_flight_endpoint_gets_the_next_request() -> None:
     cluster = Cluster(2)
     slow = cluster.servers["10.0.0.1:8001"]
