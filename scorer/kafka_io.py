@@ -16,13 +16,11 @@ from typing import Any
 
 from mira import metrics
 from mira.settings import MiraSettings
+from scorer.committers import AtLeastOnceCommitter, Delivered, ExactlyOnceCommitter
 from scorer.delivery import (
     RECORD_OVERHEAD,
-    AtLeastOnceCommitter,
-    Delivered,
     DeliveryError,
     Entry,
-    ExactlyOnceCommitter,
     Held,
     Limits,
     OutMessage,

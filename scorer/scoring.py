@@ -84,6 +84,8 @@ class Scoring:
         docs = [p.doc for p in batch.items]
         while True:
             try:
+                if failures > es.ambiguous_retries:  # bounded: each document alone now
+                    return [await self._alone(batch.group, d) for d in docs]
                 return await score_documents(self.engine, self.manifest(), batch.group, docs,
                                              es.pre_cut_margin)
             except BackendUnavailable as exc:  # infrastructure: wait, never dead-letter
@@ -92,8 +94,6 @@ class Scoring:
             except Exception:  # a bug, not a document's proven fault: bounded, then isolate
                 failures += 1
                 log.exception("scoring a batch of %s failed (%d)", batch.group, failures)
-                if failures > es.ambiguous_retries:
-                    return [await self._alone(batch.group, d) for d in docs]
             await asyncio.sleep(backoff.next_delay())
 
     async def _alone(self, group: str, doc: Any) -> ScoredDocument | Invalid:

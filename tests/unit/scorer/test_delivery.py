@@ -9,10 +9,9 @@ import pytest
 from kafka.errors import MessageSizeTooLargeError, ProducerFencedError
 
 from mira.contracts import H_ERROR, H_ORIGIN
+from scorer.committers import AtLeastOnceCommitter, ExactlyOnceCommitter
 from scorer.delivery import (
-    AtLeastOnceCommitter,
     Entry,
-    ExactlyOnceCommitter,
     FatalDeliveryError,
     Held,
     Limits,

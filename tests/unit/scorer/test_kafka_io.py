@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from kafka.structs import MemberState
 
-from scorer.delivery import Delivered, DeliveryError, Held, OutMessage
+from scorer.committers import Delivered
+from scorer.delivery import DeliveryError, Held, OutMessage
 from scorer.kafka_io import KafkaIO
 from scorer.offsets import OffsetTracker
 
