@@ -53,6 +53,7 @@ class OutMessage:
     label: str = ""  # group (accept/reject) or reason code (dead)
     input_ts_ms: int = -1
     origin: str = ""  # topic/partition/offset of the input message
+    source: str = ""  # accept/reject: the document's source as a metric label (bounded)
 
     def size(self) -> int:
         return (len(self.value) + len(self.key or b"") + RECORD_OVERHEAD
@@ -129,8 +130,10 @@ def count_delivered(entries: list[Entry]) -> None:
         m = e.msg
         if m.kind == "accept":
             metrics.DOCS_ACCEPTED.labels(m.label).inc()
+            metrics.DOCS_BY_SOURCE.labels(m.source, m.kind).inc()
         elif m.kind == "reject":
             metrics.DOCS_REJECTED.labels(m.label).inc()
+            metrics.DOCS_BY_SOURCE.labels(m.source, m.kind).inc()
         else:
             metrics.DOCS_DEAD.labels(m.label).inc()
         if m.input_ts_ms >= 0:

@@ -61,6 +61,7 @@ class KafkaIO:
         self._lock = threading.Lock()
         self._unstable_since = 0.0
         self._assigned: set[Any] = set()
+        self._lag_labels: dict[Any, tuple[str, str]] = {}  # partitions with a lag gauge
         eos = sc.delivery == "exactly-once"
         self.consumer = KafkaConsumer(
             group_id=sc.group_id, enable_auto_commit=False, auto_offset_reset="earliest",
@@ -180,6 +181,8 @@ class KafkaIO:
         metrics.PAUSED.set(len(assigned) if paused else 0)
 
     def update_lag(self) -> None:
+        """Lag gauges of the assigned partitions (a revoked one's series is removed)."""
+        lags = {}
         for tp in self.consumer.assignment():
             high = self.consumer.highwater(tp)
             if high is None:
@@ -189,7 +192,12 @@ class KafkaIO:
             except Exception:
                 continue
             if pos is not None:
-                metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
+                lags[tp] = max(0, high - pos)
+        with self._lock:  # a partition revoked meanwhile gets no gauge back
+            for tp, lag in lags.items():
+                if tp in self._assigned:
+                    labels = self._lag_labels[tp] = (tp.topic, str(tp.partition))
+                    metrics.CONSUMER_LAG.labels(*labels).set(lag)
 
     def commit(self) -> int:
         """Deliver the completed prefix of every partition; returns messages committed.
@@ -247,6 +255,11 @@ class KafkaIO:
                 dropped += len(held.entries) if held else 0
             self._assigned.difference_update(partitions)
             metrics.ASSIGNED.set(len(self._assigned))
+            for tp in partitions:
+                labels = self._lag_labels.pop(tp, None)
+                if labels is not None:
+                    with contextlib.suppress(KeyError):
+                        metrics.CONSUMER_LAG.remove(*labels)
         log.info("%s %d partitions, %d uncommitted abandoned",
                  "lost" if lost else "revoked", len(partitions), dropped)
 

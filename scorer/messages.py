@@ -15,10 +15,13 @@ from mira.contracts import (
     H_SCORE,
     DeadLetterReason,
     Document,
+    RepositoryManifest,
     ScoredDocument,
 )
 from mira.settings import TopicSettings
 from scorer.delivery import Kind, OutMessage
+
+UNKNOWN_SOURCE = "_unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +59,16 @@ def dead_letter(record: Any, reason: DeadLetterReason, detail: str,
                       _timestamp(record), origin(record))
 
 
-def scored(record: Any, doc: ScoredDocument, topics: OutputTopics) -> OutMessage:
-    """Accepted or rejected output (value = ScoredDocument JSON, mira-* headers)."""
+def source_label(source: str, manifest: RepositoryManifest) -> str:
+    """A source as a metric label: its name if the manifest names it, else ``_unknown`` (the
+    label set stays bounded whatever sources the input carries)."""
+    return source if source in manifest.source_groups or source in manifest.thresholds \
+        else UNKNOWN_SOURCE
+
+
+def scored(record: Any, doc: ScoredDocument, topics: OutputTopics, source: str) -> OutMessage:
+    """Accepted or rejected output (value = ScoredDocument JSON, mira-* headers); ``source`` is
+    the document's :func:`source_label`."""
     verdict = doc.mira
     topic = topics.accepted if verdict.decision == "accept" else topics.rejected
     headers = [
@@ -69,7 +80,7 @@ def scored(record: Any, doc: ScoredDocument, topics: OutputTopics) -> OutMessage
     value = scored_value(record.value, doc)
     return OutMessage(topic, record.key if record.key is not None else doc.id.encode(),
                       value, headers, kind, verdict.group,
-                      _timestamp(record), origin(record))
+                      _timestamp(record), origin(record), source)
 
 
 def scored_value(raw: bytes | None, doc: ScoredDocument) -> bytes:

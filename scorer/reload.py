@@ -2,8 +2,9 @@
 
 ``ManifestWatcher`` polls the file's mtime and size and confirms a change by content hash; a
 manifest that does not parse is reported and ignored (the old one stays in use).  A new model
-version is loaded (explicit model control) and waited for before requests use it, so no request
-is sent to a version that is not ready.
+version is loaded on EVERY Triton endpoint (explicit model control) and the scorer switches to it
+only when every endpoint reports it ready; until then requests keep naming the old version, so
+no request is sent to a replica that lacks its version.
 """
 
 from __future__ import annotations
@@ -11,18 +12,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 from mira import metrics
 from mira.contracts import RepositoryManifest
-from mira.engine.build import tokenizer_pool
+from mira.engine.backend import ModelRef
+from mira.engine.build import model_refs, tokenizer_pool
 from mira.engine.engine import Engine
 from mira.repository import ManifestError, load_manifest, verify_models
 from mira.settings import MiraSettings
 
 log = logging.getLogger(__name__)
+
+
+class ModelControl(Protocol):
+    """What the reloader needs of the backend (``mira.engine.pool.TritonPool``)."""
+
+    async def is_ready(self) -> bool: ...
+
+    async def load_model(self, model: str, version: int) -> None: ...
+
+    async def model_ready(self, model: str, version: str) -> bool: ...
+
+    def expect(self, refs: Iterable[ModelRef]) -> None: ...
 
 
 class ManifestWatcher:
@@ -72,15 +86,16 @@ def model_changes(old: RepositoryManifest, new: RepositoryManifest) -> dict[str,
 
 async def activate(
     changes: dict[str, tuple[str, int]],
-    load: Callable[[str], Awaitable[None]],
+    load: Callable[[str, int], Awaitable[None]],
     ready: Callable[[str, str], Awaitable[bool]],
-    timeout_s: float = 120.0,
+    timeout_s: float,
     poll_s: float = 0.2,
 ) -> bool:
-    """Load every changed model and wait until each new version is ready; False on timeout."""
+    """Load every changed model version (on every endpoint) and wait until each is ready (on
+    every endpoint); False on timeout."""
     for model, version in changes.values():
         try:
-            await load(model)
+            await load(model, version)
         except Exception as exc:  # Triton not in explicit mode: it may load the version itself
             log.warning("load_model(%s) failed: %s; waiting for version %d", model, exc, version)
     deadline = time.monotonic() + timeout_s
@@ -125,8 +140,12 @@ class Reloader:
     def backend_ok(self) -> bool:
         return self.probe_ok and self.engine.healthy
 
+    @property
+    def control(self) -> ModelControl:
+        return cast(ModelControl, self.engine.backend)
+
     async def probe_loop(self, ready: Callable[[], bool]) -> None:
-        backend: Any = self.engine.backend
+        backend = self.control
         while True:
             ok = bool(await backend.is_ready())
             if ok != self.probe_ok:
@@ -151,15 +170,18 @@ class Reloader:
         old = self.current()
         verify_models(self.repo, new)
         changes = model_changes(old, new)
-        backend: Any = self.engine.backend
-        if changes and not await activate(changes, backend.load_model, backend.model_ready):
-            raise ManifestError(f"model versions not ready in Triton: {sorted(changes)}")
+        control = self.control
+        if changes and not await activate(changes, control.load_model, control.model_ready,
+                                          self.settings.scorer.rollout_timeout_s):
+            raise ManifestError(f"model versions not ready on every Triton endpoint: "
+                                f"{sorted(changes)}")
         if (new.tokenizer, new.max_length, new.max_chars) != (
                 old.tokenizer, old.max_length, old.max_chars):
             self._old_pools.append(self.engine.tokens)
             self.engine.tokens = tokenizer_pool(self.repo, new,
                                                 self.settings.scorer.tokenizer_workers)
         self.switch(new)
+        control.expect(model_refs(new))
         self.watcher.accept(digest)
         metrics.MANIFEST_RELOADS.labels("ok").inc()
         for group, gm in new.groups.items():

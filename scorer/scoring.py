@@ -27,7 +27,7 @@ from mira.engine.route import route
 from mira.settings import MiraSettings
 from scorer.batcher import Batch, MicroBatcher
 from scorer.delivery import OutMessage
-from scorer.messages import OutputTopics, Pending, dead_letter, scored
+from scorer.messages import OutputTopics, Pending, dead_letter, scored, source_label
 from scorer.offsets import OffsetTracker
 
 log = logging.getLogger(__name__)
@@ -74,9 +74,11 @@ class Scoring:
 
     async def score(self, batch: Batch[Pending]) -> None:
         results = await self._results(batch)
+        manifest = self.manifest()
         for pending, res in zip(batch.items, results, strict=True):
             out = (dead_letter(pending.record, res.reason, res.detail, self.topics)
-                   if isinstance(res, Invalid) else scored(pending.record, res, self.topics))
+                   if isinstance(res, Invalid) else
+                   scored(pending.record, res, self.topics, source_label(res.source, manifest)))
             self.tracker.complete(pending.token, out)
 
     async def _results(self, batch: Batch[Pending]) -> list[ScoredDocument | Invalid]:
@@ -86,6 +88,8 @@ class Scoring:
         docs = [p.doc for p in batch.items]
         while True:
             try:
+                if failures > es.ambiguous_retries:  # bounded: each document alone now
+                    return [await self._alone(batch.group, d) for d in docs]
                 return await score_documents(self.engine, self.manifest(), batch.group, docs,
                                              es.pre_cut_margin)
             except BackendUnavailable as exc:  # infrastructure: wait, never dead-letter
@@ -94,8 +98,6 @@ class Scoring:
             except Exception:  # a bug, not a document's proven fault: bounded, then isolate
                 failures += 1
                 log.exception("scoring a batch of %s failed (%d)", batch.group, failures)
-                if failures > es.ambiguous_retries:
-                    return [await self._alone(batch.group, d) for d in docs]
             await asyncio.sleep(backoff.next_delay())
 
     async def _alone(self, group: str, doc: Any) -> ScoredDocument | Invalid:

@@ -76,7 +76,8 @@ def stage_models(stage: Path, repo: Path, cards: dict[str, StudentCard], run_dir
     staged = []
     for group, card in cards.items():
         model = load_student(run_dir / "students" / group / "student.safetensors", card.weights)
-        name, version = f"mira_{group}", next_version(repo / f"mira_{group}")
+        name = f"mira_{group}"
+        version = next_version(repo, name)
         onnx_path = stage / f"{name}.onnx"
         export_onnx(model, onnx_path, ids[:2], mask[:2])
         diff = parity(model, onnx_path, ids, mask, es.parity_tol)
@@ -135,7 +136,7 @@ def export_run(run_dir: Path, corpus: Iterable[Path | str], repo: Path, es: Expo
                         retry_policy(engine_settings, engine_settings.local_max_attempts))
         cal = calibrate(docs, mapping, fallback, engine, tok, refs, es.budget,
                         engine_settings.pre_cut_margin)
-        publish(repo, staged, es)
+        publish(repo, staged, es, max_length)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     tokenizer = install_tokenizer(repo, tok_path)

@@ -68,3 +68,31 @@ def parse_config(text: str) -> Any:
     from tritonclient.grpc import model_config_pb2
 
     return text_format.Parse(text, model_config_pb2.ModelConfig())
+
+
+def with_rollout(text: str, keep_versions: int, warmup_length: int | None) -> str:
+    """``text`` (a config.pbtxt) with the fields a rollout across replicas relies on, set on
+    Triton's ``ModelConfig`` protobuf:
+
+    - ``version_policy { latest { num_versions: keep_versions } }``: loading version N+1 keeps
+      version N loaded, so requests that still name N succeed while scorers switch;
+    - ``model_warmup`` (unless ``warmup_length`` is None): a batch of 1 and one of
+      ``max_batch_size`` rows of ``warmup_length`` zero tokens run before a version reports
+      ready, so the first real requests do not pay for lazy initialisation (CUDA kernels, ORT
+      arenas).  Zero ids and mask are valid for every student (mean pooling clamps the mask).
+    """
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2 as pb
+
+    cfg = parse_config(text)
+    cfg.version_policy.latest.num_versions = keep_versions
+    del cfg.model_warmup[:]
+    if warmup_length is not None:
+        for batch in sorted({1, max(1, cfg.max_batch_size)}):
+            warm = cfg.model_warmup.add(name=f"zeros_{batch}x{warmup_length}",
+                                        batch_size=batch, count=1)
+            for name in ("input_ids", "attention_mask"):
+                warm.inputs[name].data_type = pb.TYPE_INT64
+                warm.inputs[name].dims.append(warmup_length)
+                warm.inputs[name].zero_data = True
+    return str(text_format.MessageToString(cfg))

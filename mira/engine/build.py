@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mira.contracts import RepositoryManifest
 from mira.engine.backend import ModelRef
@@ -12,6 +13,10 @@ from mira.engine.tokenpool import TokenizerPool
 from mira.engine.triton import Deadline
 from mira.repository import verify_models
 from mira.settings import EngineSettings, TritonSettings
+
+if TYPE_CHECKING:
+    from mira.engine.pool import TritonPool
+    from mira.engine.triton import TritonBackend
 
 
 def model_refs(manifest: RepositoryManifest) -> list[ModelRef]:
@@ -42,10 +47,45 @@ def local_engine(repo: Path, manifest: RepositoryManifest, es: EngineSettings) -
 
 def triton_engine(repo: Path, manifest: RepositoryManifest, es: EngineSettings,
                   ts: TritonSettings, tokenizer_workers: int) -> Engine:
-    """Triton over gRPC; infrastructure failures are retried forever (``mira score``)."""
-    from mira.engine.triton import TritonBackend
-
+    """Triton over gRPC, balanced over every endpoint of ``triton.grpc_url``; infrastructure
+    failures are retried forever (``mira score``)."""
     verify_models(repo, manifest)
-    backend = TritonBackend(ts.grpc_url, ts.max_in_flight, deadline(ts), ts.grpc_tls_kwargs())
+    backend = triton_pool(ts, model_refs(manifest))
     return Engine(backend, tokenizer_pool(repo, manifest, tokenizer_workers),
                   retry_policy(es, None))
+
+
+def triton_pool(ts: TritonSettings, expected: list[ModelRef]) -> TritonPool:
+    from mira.engine.pool import TritonPool
+
+    return TritonPool(ts.grpc_targets(), lambda address, host: triton_client(ts, address, host),
+                      ts.endpoint_refresh_s, expected)
+
+
+def triton_client(ts: TritonSettings, address: str, host: str) -> TritonBackend:
+    """The client of one endpoint ``address``, resolved from ``host`` (the TLS server name)."""
+    from mira.engine.triton import TritonBackend
+
+    return TritonBackend(address, ts.max_in_flight, deadline(ts), grpc_kwargs(ts, host))
+
+
+def grpc_kwargs(ts: TritonSettings, host: str) -> dict[str, Any]:
+    """TLS settings; a resolved address is verified against the name it was resolved from."""
+    from mira.engine.pool import is_ip
+
+    kwargs = ts.grpc_tls_kwargs()
+    if not kwargs or is_ip(host):
+        return kwargs
+    import tritonclient.grpc as grpcclient
+
+    keepalive = grpcclient.KeepAliveOptions()
+    kwargs["channel_args"] = [  # tritonclient's defaults, plus the name to verify
+        ("grpc.max_send_message_length", grpcclient.MAX_GRPC_MESSAGE_SIZE),
+        ("grpc.max_receive_message_length", grpcclient.MAX_GRPC_MESSAGE_SIZE),
+        ("grpc.keepalive_time_ms", keepalive.keepalive_time_ms),
+        ("grpc.keepalive_timeout_ms", keepalive.keepalive_timeout_ms),
+        ("grpc.keepalive_permit_without_calls", keepalive.keepalive_permit_without_calls),
+        ("grpc.http2.max_pings_without_data", keepalive.http2_max_pings_without_data),
+        ("grpc.ssl_target_name_override", host),
+    ]
+    return kwargs

@@ -92,8 +92,20 @@ class Engine:
                 raise
             except Exception as exc:  # this text alone fails: the document's fault
                 out[i] = Invalid(DeadLetterReason.TOKENIZE_FAILED, f"{type(exc).__name__}: {exc}")
+        if not ok:
+            await self._tokenizer_canary()
         ids, mask = await self._encode([texts[i] for i in ok]) if ok else (np.zeros((0, 0)),) * 2
         return ok, ids, mask
+
+    async def _tokenizer_canary(self) -> None:
+        """Every text failed alone: blame them only if the canary text tokenizes."""
+        try:
+            await self._encode([CANARY])
+        except (BackendUnavailable, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # the tokenizer itself is broken: infrastructure
+            self.healthy = False
+            raise BackendUnavailable(f"the tokenizer fails on the canary too: {exc}") from exc
 
     async def _encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         try:

@@ -146,6 +146,13 @@ class TritonBackend:
         except Exception:  # any failure to answer is "not ready"
             return False
 
+    async def is_live(self) -> bool:
+        """The server answers (unlike ``is_ready``, also while it loads a model version)."""
+        try:
+            return bool(await self._client.is_server_live(client_timeout=2.0))
+        except Exception:  # any failure to answer is "not live"
+            return False
+
     async def load_model(self, model: str, keep_versions: int = 2) -> None:
         """(Re)load ``model`` from the repository, keeping the ``keep_versions`` newest versions
         loaded, so requests still naming the previous version succeed during a switch.

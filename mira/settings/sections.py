@@ -120,9 +120,11 @@ class ProducerSettings(Section):
 
 
 class TritonSettings(Section):
-    grpc_url: str = Field("127.0.0.1:8001", description="Triton gRPC address host:port.")
+    grpc_url: str = Field("127.0.0.1:8001", description="Triton gRPC address host:port, or a "
+                          "comma-separated list; every address a host name resolves to is "
+                          "used (a headless Service lists every ready Triton pod).")
     http_url: str = Field("127.0.0.1:8000", description="Triton HTTP address host:port.")
-    max_in_flight: int = Field(4, ge=1, description="Concurrent Triton requests.")
+    max_in_flight: int = Field(4, ge=1, description="Concurrent Triton requests per endpoint.")
     timeout_s: float = Field(30.0, gt=0, description="Base of an inference request's client "
                              "deadline (network, slack) and the timeout of control calls.")
     queue_timeout_ms: int = Field(10_000, ge=1, description="Triton rejects a request still "
@@ -135,12 +137,27 @@ class TritonSettings(Section):
     ssl_root_cert: Path | None = Field(None, description="CA bundle (PEM) to trust.")
     ssl_cert: Path | None = Field(None, description="Client certificate (mutual TLS).")
     ssl_key: Path | None = Field(None, description="Client private key (mutual TLS).")
+    endpoint_refresh_s: float = Field(5.0, gt=0, description="How often the grpc_url host "
+                                      "names are resolved again and every endpoint's readiness "
+                                      "(server and model versions in use) is checked.")
 
     @model_validator(mode="after")
     def _cert_and_key_together(self) -> TritonSettings:
         if (self.ssl_cert is None) != (self.ssl_key is None):
             raise ValueError("triton.ssl_cert and triton.ssl_key go together (mutual TLS)")
+        self.grpc_targets()
         return self
+
+    def grpc_targets(self) -> list[tuple[str, int]]:
+        """``grpc_url`` as (host, port) pairs; ``[v6]:port`` keeps its address unbracketed."""
+        out = []
+        for part in (p.strip() for p in self.grpc_url.split(",")):
+            host, sep, port = part.rpartition(":")
+            host = host.removeprefix("[").removesuffix("]")
+            if not (sep and host and port.isdigit() and 0 < int(port) < 65536):
+                raise ValueError(f"triton.grpc_url: {part!r} is not host:port")
+            out.append((host, int(port)))
+        return out
 
     def grpc_tls_kwargs(self) -> dict[str, Any]:
         """TLS keyword arguments for ``tritonclient.grpc[.aio].InferenceServerClient``."""
@@ -190,6 +207,9 @@ class ScorerSettings(Section):
     max_poll_records: int = Field(500, ge=1, description="Records per consumer poll.")
     transaction_timeout_ms: int = Field(15_000, ge=1000, description="Transaction timeout.")
     metadata_max_age_ms: int = Field(30_000, ge=1000, description="Metadata refresh interval.")
+    rollout_timeout_s: float = Field(120.0, gt=0, description="Longest a reload waits for a new "
+                                     "model version to be ready on every Triton endpoint (then "
+                                     "the old manifest stays and the next poll tries again).")
 
 
 class TeacherSettings(Section):
@@ -271,6 +291,12 @@ class ExportSettings(Section):
     execution_env: str | None = Field(None, description="python flavour: EXECUTION_ENV_PATH.")
     parity_tol: float = Field(1e-4, gt=0, description="Max abs ONNX-vs-torch difference.")
     parity_docs: int = Field(16, ge=1, description="Documents of the parity check.")
+    keep_versions: int = Field(2, ge=1, description="config.pbtxt version policy: Triton keeps "
+                               "the newest N versions loaded, so the previous one still serves "
+                               "requests while scorers switch.")
+    warmup: bool = Field(True, description="config.pbtxt model_warmup: a batch of 1 and one of "
+                         "max_batch_size at max_length (zero tokens) run before a version is "
+                         "ready.")
 
 
 class CorpusSettings(Section):

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from mira.settings import MiraSettings
+from mira.settings.secrets import secret_fields
 from tests.unit.deploy.conftest import OVERLAYS, ROOT, pod_spec
 
 GUIDE = (ROOT / "docs" / "deploy.md").read_text()
@@ -57,8 +58,12 @@ def test_every_kind_slash_name_exists(rendered: dict[str, Any]) -> None:
     assert not missing, f"docs/deploy.md names objects no overlay renders: {missing}"
 
 
-def test_every_quoted_mira_name_is_an_object_container_or_image(rendered: dict[str, Any]) -> None:
+def test_every_quoted_mira_name_is_an_object_container_or_image(
+    rendered: dict[str, Any], values: dict[str, Any]
+) -> None:
     names = {n for _, n in _defined(rendered)}
+    for val in values.values():  # Secrets the guide has you create, named in values.yaml
+        names |= {val["kafka"].get("credentialsSecret"), *val.get("triton", {}).values()}
     for obj in _all(rendered):
         pod = pod_spec(obj) or {}
         for c in pod.get("containers", []):
@@ -72,14 +77,19 @@ def test_every_quoted_mira_name_is_an_object_container_or_image(rendered: dict[s
 
 
 def test_env_vars_settings_images_and_paths_exist(rendered: dict[str, Any]) -> None:
+    secrets = secret_fields(MiraSettings)
     for var in set(re.findall(r"\bMIRA_[A-Z_]+\b", GUIDE)) - {"MIRA_CONFIG"}:
         if var.endswith("_"):  # MIRA_<SECTION>_<FIELD>
             continue
         section, _, field = var[5:].lower().partition("_")
+        if field.endswith("_file") and field[:-5] in secrets[section]:
+            field = field[:-5]  # a secret read from a file
         model = MiraSettings.model_fields[section].annotation
         assert field in model.model_fields, var  # type: ignore[union-attr]
-    for dotted in re.findall(r"`scorer\.([a-z_]+)`", GUIDE):
-        assert dotted in MiraSettings.model_fields["scorer"].annotation.model_fields  # type: ignore[union-attr]
+    dotted = re.findall(r"`(scorer|triton|export)\.([a-z_]+)`", GUIDE)
+    assert len(dotted) >= 5
+    for section, field in dotted:
+        assert field in MiraSettings.model_fields[section].annotation.model_fields, field  # type: ignore[union-attr]
     images = {c["image"] for o in _all(rendered) for c in (pod_spec(o) or {}).get("containers", [])}
     for image in re.findall(r"nvcr\.io/nvidia/tritonserver:[\w.-]+", GUIDE):
         assert image in images, image

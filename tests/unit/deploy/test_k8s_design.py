@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from mira.settings import MiraSettings
+from mira.settings.secrets import secret_fields
 from tests.unit.deploy.conftest import OVERLAYS, container_env, find, pod_spec
 
 Objs = list[dict[str, Any]]
@@ -35,15 +36,35 @@ def _scorer(objs: Objs) -> tuple[dict[str, Any], dict[str, Any]]:
     return sts, sts["spec"]["template"]["spec"]["containers"][0]
 
 
+def _setting_of(name: str) -> tuple[str, str]:
+    """MIRA_<SECTION>_<FIELD>[_FILE] -> (section, field); _FILE only for SecretStr fields."""
+    section, _, field = name[5:].lower().partition("_")
+    if field.endswith("_file") and field[:-5] in secret_fields(MiraSettings).get(section, []):
+        field = field[:-5]
+    return section, field
+
+
 def _scorer_settings(objs: Objs) -> MiraSettings:
     """Settings the scorer pod would load: its config file, then its literal MIRA_ env."""
     config = find(objs, "ConfigMap", _config_map_name(objs))["data"]["config.yaml"]
     data = yaml.safe_load(config)
     for name, env in container_env(_scorer(objs)[1]).items():
         if name.startswith("MIRA_") and name != "MIRA_CONFIG":
-            section, field = name[5:].lower().split("_", 1)
+            section, field = _setting_of(name)
             data.setdefault(section, {})[field] = env.get("value", "from-secret")
     return MiraSettings.model_validate(data)
+
+
+def _secret_file(pod: dict[str, Any], container: dict[str, Any], path: str) -> tuple[str, str]:
+    """(Secret name, key) of the file ``path`` a container sees through a secret volume."""
+    vols = {v["name"]: v for v in pod["volumes"]}
+    for mount in container["volumeMounts"]:
+        secret = vols[mount["name"]].get("secret")
+        folder, _, file = path.rpartition("/")
+        if secret and folder == mount["mountPath"].rstrip("/"):
+            key = next(i["key"] for i in secret["items"] if i["path"] == file)
+            return secret["secretName"], key
+    raise AssertionError(f"{path} is not a file of a mounted Secret")
 
 
 def _config_map_name(objs: Objs) -> str:
@@ -61,7 +82,7 @@ def test_every_mira_env_var_and_config_key_is_a_settings_field(rendered: Any, ov
             for name in container_env(container):
                 if not name.startswith("MIRA_") or name == "MIRA_CONFIG":
                     continue
-                section, _, field = name[5:].lower().partition("_")
+                section, field = _setting_of(name)
                 model = sections.get(section)
                 if model is None or field not in model.annotation.model_fields:  # type: ignore[union-attr]
                     bad.append(f"{obj['metadata']['name']}: {name}")
@@ -95,14 +116,16 @@ def test_keda_trigger_and_scorer_read_the_same_kafka(
         assert meta["sasl"] == KEDA_SASL[settings.kafka.sasl_mechanism]  # type: ignore[index]
         auth = find(objs, "TriggerAuthentication", trigger["authenticationRef"]["name"])
         params = {r["parameter"]: (r["name"], r["key"]) for r in auth["spec"]["secretTargetRef"]}
-        env = container_env(_scorer(objs)[1])
-        for param, var in (
-            ("username", "MIRA_KAFKA_SASL_USERNAME"),
-            ("password", "MIRA_KAFKA_SASL_PASSWORD"),
-        ):
-            ref = env[var]["valueFrom"]["secretKeyRef"]
-            assert params[param] == (ref["name"], ref["key"])
-        assert params["ca"][0] == val["kafka"]["credentialsSecret"]
+        sts, container = _scorer(objs)
+        env = container_env(container)
+        ref = env["MIRA_KAFKA_SASL_USERNAME"]["valueFrom"]["secretKeyRef"]
+        assert params["username"] == (ref["name"], ref["key"])
+        assert "MIRA_KAFKA_SASL_PASSWORD" not in env, "secrets as files, not env"
+        pod = sts["spec"]["template"]["spec"]
+        password = env["MIRA_KAFKA_SASL_PASSWORD_FILE"]["value"]
+        assert params["password"] == _secret_file(pod, container, password)
+        ca = _secret_file(pod, container, env["MIRA_KAFKA_SSL_CAFILE"]["value"])
+        assert params["ca"] == ca and ca[0] == val["kafka"]["credentialsSecret"]
     else:
         assert "authenticationRef" not in trigger and "sasl" not in meta
 
@@ -156,6 +179,7 @@ def test_references_resolve(rendered: Any, values: Any, overlay: str) -> None:
     objs = rendered[overlay]
     names = {(o["kind"], o["metadata"]["name"]) for o in objs}
     external = {("Secret", values[overlay]["kafka"].get("credentialsSecret"))}
+    external |= {("Secret", name) for name in values[overlay].get("triton", {}).values()}
     for obj in _workloads(objs):
         pod = pod_spec(obj)
         assert pod is not None
@@ -263,3 +287,63 @@ def test_model_jobs_are_suspended_templates(rendered: Any, overlay: str) -> None
         "mira-rollback",
     }
     assert all(j["spec"]["suspend"] is True for j in jobs)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_no_pod_reaches_tritons_http_api_and_no_secret_is_an_env_var(
+    rendered: Any, overlay: str
+) -> None:
+    objs = rendered[overlay]
+    triton_in = find(objs, "NetworkPolicy", "mira-triton")["spec"]["ingress"]
+    assert 8000 not in {p["port"] for rule in triton_in for p in rule["ports"]}
+    scorer_out = find(objs, "NetworkPolicy", "mira-scorer")["spec"]["egress"]
+    assert 8000 not in {p["port"] for rule in scorer_out for p in rule.get("ports", [])}
+    assert "http_url" not in _scorer_settings(objs).triton.model_fields_set
+    for obj in _workloads(objs):
+        for c in pod_spec(obj)["containers"]:  # type: ignore[index]
+            for name, env in container_env(c).items():
+                if name.startswith("MIRA_") and "secretKeyRef" in env.get("valueFrom", {}):
+                    section, field = _setting_of(name)
+                    assert field not in secret_fields(MiraSettings)[section], (
+                        f"{obj['metadata']['name']}: {name} from a Secret as env var: use "
+                        f"{name}_FILE and a secret volume")
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_tritons_readiness_survives_a_rollout(rendered: Any, overlay: str) -> None:
+    """Scorers load new versions on every replica at once: with strict readiness they would all
+    leave the Service while loading; the scorer checks each version per replica instead."""
+    c = find(rendered[overlay], "Deployment", "mira-triton")["spec"]["template"]["spec"]
+    args = dict(a.split("=", 1) for a in c["containers"][0]["args"])
+    assert args["--strict-readiness"] == "false" and args["--exit-on-error"] == "true"
+    assert args["--load-model"] == "*"
+    settings = _scorer_settings(rendered[overlay])
+    assert settings.triton.endpoint_refresh_s <= 10
+    assert settings.triton.grpc_targets() == [("mira-triton-headless", 8001)]
+
+
+def test_prod_triton_speaks_mutual_tls_and_restricts_http(rendered: Any, values: Any) -> None:
+    objs, val = rendered["prod"], values["prod"]["triton"]
+    dep = find(objs, "Deployment", "mira-triton")
+    pod = dep["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    args = dict(a.split("=", 1) for a in c["args"])
+    assert args["--grpc-use-ssl"] == args["--grpc-use-ssl-mutual"] == "true"
+    for flag, key in (("--grpc-server-cert", "tls.crt"), ("--grpc-server-key", "tls.key"),
+                      ("--grpc-root-cert", "ca.crt")):
+        assert _secret_file(pod, c, args[flag]) == (val["serverTlsSecret"], key)
+    apis, _, header = args["--http-restricted-api"].partition(":")
+    assert {"model-repository", "model-config"} <= set(apis.split(","))
+    assert "health" not in apis.split(","), "the kubelet probes /v2/health/*"
+    key, _, value = header.partition("=")
+    ref = container_env(c)[value.strip("$()")]["valueFrom"]["secretKeyRef"]
+    assert (ref["name"], ref["key"]) == (val["adminSecret"], "http-admin-key")
+    settings = _scorer_settings(objs)
+    assert settings.triton.ssl
+    sts, scorer = _scorer(objs)
+    spod = sts["spec"]["template"]["spec"]
+    for path, key in ((settings.triton.ssl_root_cert, "ca.crt"),
+                      (settings.triton.ssl_cert, "tls.crt"), (settings.triton.ssl_key, "tls.key")):
+        assert _secret_file(spod, scorer, str(path)) == (val["clientTlsSecret"], key)
+    dev = find(rendered["dev"], "Deployment", "mira-triton")["spec"]["template"]["spec"]
+    assert not any("ssl" in a for a in dev["containers"][0]["args"]), "dev: plaintext gRPC"

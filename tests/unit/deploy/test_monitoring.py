@@ -137,6 +137,8 @@ def test_dashboard_covers_what_operators_asked_for() -> None:
     for needle in (
         "mira_documents_accepted_total",
         "mira_documents_rejected_total",
+        "mira_documents_by_source_total",  # accept share by source
+        "mira_triton_endpoint_requests_total",  # the scorers' balancing over Triton replicas
         "mira_end_to_end_latency_seconds_bucket",
         "mira_triton_latency_seconds_bucket",
         "mira_consumer_lag",

@@ -136,3 +136,15 @@ def test_a_text_the_tokenizer_cannot_take_is_dead_lettered_alone(tmp_path: Path)
     out = run(engine, ["one", "boom here", "two"])
     assert isinstance(out[0], Scores) and isinstance(out[2], Scores)
     assert isinstance(out[1], Invalid) and out[1].reason is DeadLetterReason.TOKENIZE_FAILED
+
+
+class BrokenTokens(BadTokens):
+    async def encode(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        raise OSError("tokenizer.json vanished")
+
+
+def test_a_broken_tokenizer_is_infrastructure_not_the_documents(tmp_path: Path) -> None:
+    engine, _ = engine_for(tmp_path, Fake())
+    engine.tokens = BrokenTokens(engine.tokens)  # type: ignore[assignment]
+    with pytest.raises(BackendUnavailable, match="canary"):
+        run(engine, ["one", "two"])

@@ -34,6 +34,7 @@ def _io(state: str = MemberState.STABLE) -> KafkaIO:
     io._held = {}
     io._lock = threading.Lock()
     io._assigned = set()
+    io._lag_labels = {}
     io.committer = FakeCommitter()  # type: ignore[assignment]
     meta = SimpleNamespace(state=state, generation_id=1, member_id="m")
     io.consumer = SimpleNamespace(group_metadata=lambda: meta)
@@ -122,3 +123,30 @@ def test_a_partly_committed_cycle_keeps_only_the_rest() -> None:
     with pytest.raises(DeliveryError):
         io.commit()
     assert [e.msg.value for e in io._held["p0"].entries] == [b"c"]
+
+
+def _lag_series() -> dict[tuple[str, str], float]:
+    from mira import metrics
+
+    return {(m.labels["topic"], m.labels["partition"]): m.value
+            for family in metrics.CONSUMER_LAG.collect() for m in family.samples}
+
+
+def test_a_revoked_partition_loses_its_lag_gauge() -> None:
+    from kafka.structs import TopicPartition
+
+    io = _io()
+    tps = [TopicPartition("lagtest", p) for p in (0, 1)]
+    high = {tps[0]: 10, tps[1]: 7}
+    io.consumer = SimpleNamespace(assignment=lambda: set(tps), highwater=high.get,
+                                  position=lambda tp, timeout_ms: 4)
+    io.on_assigned(tps)
+    io.update_lag()
+    assert {k: v for k, v in _lag_series().items() if k[0] == "lagtest"} == {
+        ("lagtest", "0"): 6, ("lagtest", "1"): 3}
+    io.on_revoked([tps[1]], lost=False)
+    assert ("lagtest", "1") not in _lag_series(), "a stale gauge would be summed twice"
+    io.update_lag()  # the consumer still lists it (revoked meanwhile): no gauge comes back
+    assert ("lagtest", "1") not in _lag_series() and ("lagtest", "0") in _lag_series()
+    io.on_revoked([tps[0]], lost=True)
+    assert not [k for k in _lag_series() if k[0] == "lagtest"]
