@@ -77,7 +77,7 @@ def scored(record: Any, doc: ScoredDocument, topics: OutputTopics, source: str) 
         (H_DECISION, verdict.decision.encode()),
     ]
     kind: Kind = "accept" if verdict.decision == "accept" else "reject"
-    value = scored_value(record.value, doc)
+    value = scored_value(getattr(record, "value", None), doc)
     return OutMessage(topic, record.key if record.key is not None else doc.id.encode(),
                       value, headers, kind, verdict.group,
                       _timestamp(record), origin(record), source)
