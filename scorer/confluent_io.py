@@ -77,6 +77,7 @@ class ConfluentIO:
         self._delivering = False  # a revocation served inside a delivery abandons, no nesting
         self._stash: list[Any] = []  # messages a rebalance-serving poll(0) returned
         self._graveyard: list[Producer] = []  # hung producers: never closed or touched again
+        self._start: dict[tuple[str, int], int] = {}  # where an assigned partition resumes
         self.limit = settings.document.max_bytes + OUTPUT_ENVELOPE
         self._consumer = RdConsumer(consumer_config(settings))
         self.consumer = Consumer(self._consumer, self._serve_events)
@@ -163,6 +164,8 @@ class ConfluentIO:
         metrics.PAUSED.set(len(assigned) if paused else 0)
 
     def update_lag(self) -> None:
+        """High watermark (as last fetched) minus position; before a partition's first message
+        since its assignment, the position is where it resumes (its committed offset)."""
         assigned = self._consumer.assignment()
         if not assigned:
             return
@@ -171,9 +174,9 @@ class ConfluentIO:
                 _, high = self._consumer.get_watermark_offsets(tp, cached=True)
             except Exception:  # not fetched yet
                 continue
-            if tp.offset >= 0 and high >= 0:
-                metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(
-                    max(0, high - tp.offset))
+            pos = tp.offset if tp.offset >= 0 else self._start.get((tp.topic, tp.partition), -1)
+            if pos >= 0 and high >= 0:
+                metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
 
     def commit(self, partitions: set[Any] | None = None) -> int:
         """Deliver the completed prefix of every (or the given) partition; returns messages
@@ -224,6 +227,7 @@ class ConfluentIO:
     # ------------------------------------------------------------------ rebalance callbacks
     def _on_assign(self, _consumer: Any, partitions: list[Any]) -> None:
         keys = _keys(partitions)
+        self._resume_points(partitions)
         with self._lock:
             self._assigned.update(keys)
             metrics.ASSIGNED.set(len(self._assigned))
@@ -231,6 +235,20 @@ class ConfluentIO:
             self._consumer.incremental_assign(partitions)
             self._consumer.pause(partitions)
         log.info("assigned %s", sorted(f"{tp.topic}-{tp.partition}" for tp in keys))
+
+    def _resume_points(self, partitions: list[Any]) -> None:
+        """Committed offsets (else the low watermark) of newly assigned partitions: their lag
+        before their first message (a broker round trip per rebalance, not per poll)."""
+        if not partitions:
+            return
+        try:
+            for tp in self._consumer.committed(partitions, timeout=5.0):
+                offset = tp.offset
+                if offset < 0:
+                    offset = self._consumer.get_watermark_offsets(tp, timeout=5.0)[0]
+                self._start[(tp.topic, tp.partition)] = offset
+        except Exception as exc:  # the lag of these partitions waits for their first message
+            log.debug("no resume points for the lag gauge: %s", exc)
 
     def _on_revoke(self, _consumer: Any, partitions: list[Any]) -> None:
         """Runs inside ``consume`` on this thread: finish, deliver and commit, then let go."""
