@@ -78,6 +78,7 @@ class ConfluentIO:
         self._stash: list[Any] = []  # messages a rebalance-serving poll(0) returned
         self._graveyard: list[Producer] = []  # hung producers: never closed or touched again
         self._start: dict[tuple[str, int], int] = {}  # where an assigned partition resumes
+        self._high: dict[tuple[str, int], int] = {}  # its high watermark when it was assigned
         self.limit = settings.document.max_bytes + OUTPUT_ENVELOPE
         self._consumer = RdConsumer(consumer_config(settings))
         self.consumer = Consumer(self._consumer, self._serve_events)
@@ -174,7 +175,9 @@ class ConfluentIO:
                 _, high = self._consumer.get_watermark_offsets(tp, cached=True)
             except Exception:  # not fetched yet
                 continue
-            pos = tp.offset if tp.offset >= 0 else self._start.get((tp.topic, tp.partition), -1)
+            key = (tp.topic, tp.partition)
+            high = max(high, self._high.get(key, -1))  # the cache may predate the assignment
+            pos = tp.offset if tp.offset >= 0 else self._start.get(key, -1)
             if pos >= 0 and high >= 0:
                 metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
 
@@ -237,16 +240,17 @@ class ConfluentIO:
         log.info("assigned %s", sorted(f"{tp.topic}-{tp.partition}" for tp in keys))
 
     def _resume_points(self, partitions: list[Any]) -> None:
-        """Committed offsets (else the low watermark) of newly assigned partitions: their lag
-        before their first message (a broker round trip per rebalance, not per poll)."""
+        """Committed offset (else the low watermark) and current high watermark of newly
+        assigned partitions, asked from the broker: their lag before their first message
+        (librdkafka's cached watermark can be one from an earlier assignment).  A broker round
+        trip per rebalance, not per poll."""
         if not partitions:
             return
         try:
             for tp in self._consumer.committed(partitions, timeout=5.0):
-                offset = tp.offset
-                if offset < 0:
-                    offset = self._consumer.get_watermark_offsets(tp, timeout=5.0)[0]
-                self._start[(tp.topic, tp.partition)] = offset
+                low, high = self._consumer.get_watermark_offsets(tp, timeout=5.0)
+                self._start[(tp.topic, tp.partition)] = tp.offset if tp.offset >= 0 else low
+                self._high[(tp.topic, tp.partition)] = high
         except Exception as exc:  # the lag of these partitions waits for their first message
             log.debug("no resume points for the lag gauge: %s", exc)
 
