@@ -118,3 +118,11 @@ def test_terminate_group_kills_what_ignores_sigterm() -> None:
     terminate_group(proc.pid, grace_s=0.3)
     assert time.monotonic() - began < 5
     assert not pid_alive(proc.pid)  # killed and reaped
+
+
+def test_stub_version_follows_the_environment_of_the_wheel(tmp_path: Path) -> None:
+    from mira.services.triton import STUB_PYTHON, stub_version
+
+    home = tmp_path / "lib" / "python3.12" / "site-packages" / "pytriton" / "tritonserver"
+    assert stub_version(home) == "3.12"
+    assert stub_version(tmp_path / "elsewhere") == STUB_PYTHON
