@@ -46,7 +46,13 @@ def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-retries", type=int, default=None, help="Retries of invalid answers."),
         click.option("--device", default=None, help="Local backend device: cpu, cuda, cuda:1."),
         click.option("--k", "k", type=int, default=None, help="Groups (default: silhouette)."),
+        click.option("--k-min", type=int, default=3, show_default=True,
+                     help="Smallest k the silhouette may choose (k=2 only splits code from text)."),
         click.option("--k-max", type=int, default=8, show_default=True),
+        click.option("--feature-docs", type=int, default=64, show_default=True,
+                     help="Documents per source whose format features are averaged."),
+        click.option("--embed-weight", type=float, default=0.3, show_default=True,
+                     help="Weight of the topic embedding beside the format features."),
         click.option("--pin", multiple=True, help="Pin a source to a group: SOURCE=GROUP."),
         click.option("--samples-per-source", type=int, default=16, show_default=True),
         click.option("--anchors", type=int, default=15, show_default=True),
@@ -96,10 +102,13 @@ def _run(obj: Context, stages: tuple[str, ...], kw: dict[str, Any]) -> None:
     from discovery.corpus_io import CorpusError, by_source
     from discovery.rundir import RunDir
 
-    for key in ("k", "anchors", "samples_per_source", "samples_per_group", "docs_per_group",
-                "max_chars", "dims_per_doc", "rationale_tokens", "proposal_tokens"):
+    for key in ("k", "k_min", "feature_docs", "anchors", "samples_per_source",
+                "samples_per_group", "docs_per_group", "max_chars", "dims_per_doc",
+                "rationale_tokens", "proposal_tokens"):
         if kw[key] is not None and kw[key] < 1:
             fail(f"--{key.replace('_', '-')} must be >= 1, got {kw[key]}")
+    if kw["k_min"] > kw["k_max"]:
+        fail(f"--k-min ({kw['k_min']}) must not exceed --k-max ({kw['k_max']})")
     teacher_over = {k: kw[k] for k in ("backend", "model", "url", "concurrency", "batch_size",
                                        "max_new_tokens", "max_retries", "device")}
     settings = obj.settings({"teacher": teacher_over})

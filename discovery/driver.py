@@ -6,13 +6,13 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from discovery.grouping.stage import GroupOptions, run_groups
 from discovery.rundir import RunDir
 from discovery.stages import (
     AnnotateOptions,
     Corpus,
     RubricOptions,
     run_annotate,
-    run_groups,
     run_rubrics,
 )
 from discovery.teacher.base import Teacher
@@ -41,9 +41,12 @@ def drive(stages: Sequence[str], corpus: Corpus, run: RunDir, ts: TeacherSetting
     own = teacher is None
     try:
         if "groups" in stages:
-            art = run_groups(corpus, run, k=kw.get("k"), k_range=(2, int(kw.get("k_max", 8))),
-                             pins=pins, samples_per_source=int(kw.get("samples_per_source", 16)),
-                             seed=int(kw.get("seed", 0)), embedder=embedder)
+            gopts = GroupOptions(
+                k=kw.get("k"), k_range=(int(kw.get("k_min", 3)), int(kw.get("k_max", 8))),
+                samples_per_source=int(kw.get("samples_per_source", 16)),
+                feature_docs=int(kw.get("feature_docs", 64)),
+                embed_weight=float(kw.get("embed_weight", 0.3)), seed=int(kw.get("seed", 0)))
+            art = run_groups(corpus, run, gopts, pins, embedder)
             summary["groups"] = {g.name: g.sources for g in art.groups}
         if "rubrics" in stages or "annotate" in stages:
             teacher = teacher or teacher_from(ts, int(kw.get("seed", 0)))

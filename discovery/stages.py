@@ -13,15 +13,13 @@ from dataclasses import dataclass
 from discovery import prompts, rubrics
 from discovery.asking import Item, ask_cached
 from discovery.cache import AnnotationCache
-from discovery.embed import EMBEDDER_NAME, Embedder
-from discovery.grouping import build_grouping
-from discovery.rundir import RunDir, write_jsonl, write_model
+from discovery.embed import Embedder
+from discovery.rundir import RunDir, write_jsonl
 from discovery.sampling import balanced
 from discovery.teacher.base import AnswerStats, Teacher
 from mira.contracts import (
     Annotation,
     Document,
-    GroupingArtifact,
     ProposalAnswer,
     RubricArtifact,
     ScoreAnswer,
@@ -51,27 +49,6 @@ class AnnotateOptions:
     rationale_tokens: int = 12
     batch_size: int = 8
     seed: int = 0
-
-
-def run_groups(corpus: Corpus, run: RunDir, *, k: int | None, k_range: tuple[int, int] = (2, 8),
-               pins: Mapping[str, str] | None = None, samples_per_source: int = 16,
-               seed: int = 0, embed_max_length: int = 128, embedder: Embedder | None = None
-               ) -> GroupingArtifact:
-    """Step 1: embed a sample per source, cluster source centroids, write grouping.json."""
-    emb = embedder or Embedder(max_length=embed_max_length)
-    vectors = {}
-    for src in sorted(corpus):
-        docs = balanced(corpus, [src], samples_per_source, seed, "groups")
-        if docs:
-            vectors[src] = emb.encode([d.text for d in docs])
-    if not vectors:
-        raise ValueError("the corpus holds no non-empty documents")
-    art = build_grouping(vectors, k=k, k_range=k_range, pins=pins, seed=seed,
-                         embedder=EMBEDDER_NAME)
-    write_model(run.grouping, art)
-    run.update_report("groups", {"k": art.k, "silhouette": art.silhouette,
-                                 "groups": {g.name: g.sources for g in art.groups}})
-    return art
 
 
 def run_rubrics(corpus: Corpus, run: RunDir, teacher: Teacher, opts: RubricOptions,

@@ -140,8 +140,11 @@ class Annotation(_Strict):
 class GroupInfo(_Strict):
     name: NonEmpty
     sources: list[str]
-    intra_similarity: float
+    intra_similarity: float = Field(description="mean cosine over pairs of member sources")
     pinned: list[str] = Field(default_factory=list)
+    profile: dict[str, float] = Field(
+        default_factory=dict, description="members' mean share of lines per role (the name)"
+    )
 
 
 class GroupingArtifact(_Strict):
@@ -149,11 +152,15 @@ class GroupingArtifact(_Strict):
 
     schema_version: Literal[1] = GROUPING_VERSION
     embedder: str
+    representation: str = Field(default="", description="what a source vector is made of")
     k: int
     k_selection: Literal["given", "silhouette"]
     silhouette: float | None = None
+    silhouette_by_k: dict[int, float] = Field(default_factory=dict)
     groups: list[GroupInfo]
-    inter_similarity: dict[str, dict[str, float]]
+    inter_similarity: dict[str, dict[str, float]] = Field(
+        description="mean cosine over pairs (source of a, source of b)"
+    )
     docs_per_source: dict[str, int]
 
     def source_to_group(self) -> dict[str, str]:
