@@ -10,10 +10,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from discovery import prompts, rubrics
+from discovery import prompts
 from discovery.asking import Item, ask_cached
 from discovery.cache import AnnotationCache
 from discovery.embed import Embedder
+from discovery.rubrics import checks
+from discovery.rubrics import cluster as rubrics
 from discovery.rundir import RunDir, write_jsonl
 from discovery.sampling import balanced
 from discovery.teacher.base import AnswerStats, Teacher
@@ -90,18 +92,21 @@ def _rubric_for_group(corpus: Corpus, run: RunDir, teacher: Teacher, opts: Rubri
             few_shot=not teacher.guided),
         batch_size=opts.batch_size, desc=f"rubric {group}", temperature=opts.temperature,
     )
-    proposals = [p for r in res if r.value is not None for p in r.value.dimensions]
+    proposals, invalid = checks.split(p for r in res if r.value is not None
+                                      for p in r.value.dimensions)
+    rejected = {f"invalid_{k}": invalid.get(k, 0) for k in checks.REASONS}
     if not proposals:
-        reason = f"no valid proposal from {len(res)} documents"
+        reason = f"no valid proposal from {len(res)} documents ({sum(invalid.values())} invalid)"
         log.error("group %s: %s (see %s)", group, reason, run.report)
         run.update_report(f"rubrics:{group}", _counts(res) | teacher.stats.as_dict()
-                          | {"error": reason})
+                          | rejected | {"error": reason})
         return reason
     vecs = emb.encode([rubrics.proposal_text(p) for p in proposals])
     labels = rubrics.cluster_proposals(vecs, rubrics.choose_k(proposals, opts.anchors), opts.seed)
     anchors = rubrics.build_anchors(proposals, vecs, labels)
-    counts = _counts(res) | {"proposals": len(proposals), "anchors": len(anchors),
-                             "distinct_names": len({rubrics.snake(p.name) for p in proposals})}
+    counts = _counts(res) | rejected | {
+        "proposals": len(proposals), "anchors": len(anchors),
+        "distinct_names": len({rubrics.snake(p.name) for p in proposals})}
     rubric = rubrics.make_rubric(group, teacher.teacher_id, phash, [d.id for d in docs], anchors,
                                  counts)
     run.write_rubric(rubric)

@@ -13,7 +13,7 @@ import pytest
 from discovery.corpus_io import by_source
 from discovery.driver import drive
 from discovery.prompts import cut
-from discovery.rubrics import content_version
+from discovery.rubrics.cluster import content_version
 from discovery.rundir import RunDir
 from mira.contracts import Anchor, Annotation, GroupingArtifact, RubricArtifact
 from mira.settings import TeacherSettings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from discovery.rubrics import build_anchors, choose_k, content_version, snake
+from discovery.rubrics.cluster import build_anchors, choose_k, content_version, snake
 from discovery.sampling import balanced
 from mira.contracts import Document, ProposedDimension
 
