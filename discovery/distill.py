@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from discovery.aggregate import WEIGHTS_RULE, reliability_weights
+from discovery.aggregate import WEIGHTS_RULE, reliability_weights, spearman_interval
 from mira.contracts import AnchorMetrics, Annotation, RubricArtifact, StudentCard
 
 log = logging.getLogger(__name__)
@@ -106,8 +106,10 @@ def evaluate(pred: np.ndarray, y: np.ndarray, m: np.ndarray, base: np.ndarray,
         sel = m[:, k] > 0
         yk, pk = y[sel, k], pred[sel, k]
         n = int(sel.sum())
+        rho = spearman(pk, yk)
+        low, high = spearman_interval(rho, n)
         out[name] = {
-            "spearman": spearman(pk, yk),
+            "spearman": rho, "spearman_low": low, "spearman_high": high,
             "mae": float(np.abs(pk - yk).mean()) if n else float("nan"),
             "baseline_mae": float(np.abs(base[k] - yk).mean()) if n else float("nan"),
             "n": n,
@@ -158,7 +160,8 @@ def distill_group(run_dir: Path, group: str, cfg: DistillConfig) -> StudentCard:
     seconds = time.perf_counter() - t0
     base = (y[tr] * m[tr]).sum(0) / np.maximum(m[tr].sum(0), 1)
     stats = evaluate(fit.heldout_pred, y[ho], m[ho], base, anchors)
-    weights = reliability_weights([stats[a]["spearman"] for a in anchors])
+    weights = reliability_weights([stats[a]["spearman"] for a in anchors],
+                                  [stats[a]["n"] for a in anchors])
     card = StudentCard(
         group=group, anchors=anchors, weights=weights, weights_rule=WEIGHTS_RULE,
         rubric_version=annotations[0].rubric_version, teacher=annotations[0].teacher,
@@ -194,8 +197,10 @@ def _tensor(values: list[float]) -> Any:
 
 def metrics_table(card: StudentCard) -> str:
     """A plain-text table of the held-out metrics (logged by the CLI)."""
-    rows = [f"{'anchor':32} {'n':>4} {'spearman':>9} {'mae':>6} {'base_mae':>8} {'weight':>6}"]
+    rows = [f"{'anchor':32} {'n':>4} {'spearman':>9} {'95% interval':>14} {'mae':>6} "
+            f"{'base_mae':>8} {'weight':>6}"]
     for name, m in card.metrics.items():
-        rows.append(f"{name[:32]:32} {m.n:>4} {m.spearman:>9.3f} {m.mae:>6.3f} "
+        rows.append(f"{name[:32]:32} {m.n:>4} {m.spearman:>9.3f} "
+                    f"{f'{m.spearman_low:.2f}..{m.spearman_high:.2f}':>14} {m.mae:>6.3f} "
                     f"{m.baseline_mae:>8.3f} {m.weight:>6.3f}")
     return "\n".join(rows)

@@ -264,10 +264,12 @@ class AnchorMetrics(_Strict):
     """Held-out agreement of one student output with the teacher (distillation report)."""
 
     spearman: float
+    spearman_low: float = Field(default=-1.0, description="95% interval, lower end (Fisher z)")
+    spearman_high: float = Field(default=1.0, description="95% interval, upper end")
     mae: float
     baseline_mae: float = Field(description="MAE of predicting the training mean")
     baseline_spearman: float = Field(default=0.0, description="constant predictor: 0 by definition")
-    weight: float = Field(description="aggregation weight derived from spearman")
+    weight: float = Field(description="aggregation weight: from spearman_low (discovery/aggregate)")
     n: int = Field(description="held-out documents with a teacher score for this anchor")
 
 

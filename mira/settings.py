@@ -119,6 +119,7 @@ class TeacherSettings(_Section):
     max_new_tokens: int = Field(default=256, ge=8)
     max_retries: int = Field(default=2, ge=0)
     device: str = "cpu"  # local backend: "cpu", "cuda", "cuda:1", ...
+    quantize: bool = Field(default=True, description="local backend on CPU: int8 linear layers")
 
 
 class LogSettings(_Section):

@@ -33,7 +33,7 @@ SCHEMA_WORDS = frozenset(
         "list snake case noun document documents good poor shows show what which whether decide "
         "like one such itself give propose different useful train training language model answer "
         "item items field fields string text type types rate excellent integer order given short "
-        "first then dimension source",
+        "first then dimension source below",
     )
 )
 _STOP = frozenset(
