@@ -9,9 +9,10 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from discovery import prompts
-from discovery.asking import Item, ask_cached
+from discovery.asking import Item, Outcome, ask_cached
 from discovery.cache import AnnotationCache
 from discovery.embed import Embedder
 from discovery.rubrics import checks
@@ -58,48 +59,54 @@ def run_rubrics(corpus: Corpus, run: RunDir, teacher: Teacher, opts: RubricOptio
                 failed: dict[str, str] | None = None) -> list[RubricArtifact]:
     """Step 2: the teacher proposes dimensions per sampled doc; cluster them into anchors.
 
-    A group without any valid proposal gets no rubric: it is logged, reported and added to
-    ``failed``; the other groups go on."""
+    The proposal prompts of every group go to the teacher together (full batches even when a
+    group has few samples).  A group without any valid proposal gets no rubric: it is logged,
+    reported and added to ``failed``; the other groups go on."""
     failed = {} if failed is None else failed
-    grouping = run.read_grouping()
+    chosen = [g for g in run.read_grouping().groups if not groups or g.name in groups]
+    samples = {g.name: balanced(corpus, g.sources, opts.samples_per_group, opts.seed,
+                                f"rubric:{g.name}") for g in chosen}
+    items = [Item(d.id, d.source, prompts.cut(d.text, opts.max_chars))
+             for docs in samples.values() for d in docs]
+    teacher.stats = AnswerStats()
+    with AnnotationCache(run.cache) as cache:
+        res = ask_cached(
+            teacher, cache, items, namespace=_proposal_namespace(opts), schema=ProposalAnswer,
+            prompt=lambda it: prompts.proposal_prompt(
+                it.source, it.text, opts.dims_per_doc, text_tokens=opts.text_tokens,
+                few_shot=not teacher.guided),
+            batch_size=opts.batch_size, desc="rubric proposals", temperature=opts.temperature,
+        )
+    run.update_report("rubrics", _counts(res) | teacher.stats.as_dict())
     emb = embedder or Embedder()
     out: list[RubricArtifact] = []
-    with AnnotationCache(run.cache) as cache:
-        for g in grouping.groups:
-            if groups and g.name not in groups:
-                continue
-            rubric = _rubric_for_group(corpus, run, teacher, opts, cache, emb, g.name, g.sources)
-            if isinstance(rubric, str):
-                failed[g.name] = rubric
-            else:
-                out.append(rubric)
+    start = 0
+    for name, docs in samples.items():
+        part, start = res[start : start + len(docs)], start + len(docs)
+        rubric = _rubric_for_group(run, teacher.teacher_id, opts, emb, name, docs, part)
+        if isinstance(rubric, str):
+            failed[name] = rubric
+        else:
+            out.append(rubric)
     return out
 
 
-def _rubric_for_group(corpus: Corpus, run: RunDir, teacher: Teacher, opts: RubricOptions,
-                      cache: AnnotationCache, emb: Embedder, group: str, sources: Sequence[str]
+def _proposal_namespace(opts: RubricOptions) -> str:
+    return (f"propose:{prompts.prompt_hash()}:{opts.dims_per_doc}:{opts.text_tokens}:"
+            f"{opts.temperature}")
+
+
+def _rubric_for_group(run: RunDir, teacher_id: str, opts: RubricOptions, emb: Embedder,
+                      group: str, docs: Sequence[Document], res: Sequence[Outcome[Any]]
                       ) -> RubricArtifact | str:
-    """The group's rubric, or the reason there is none."""
-    phash = prompts.prompt_hash()
-    namespace = f"propose:{phash}:{opts.dims_per_doc}:{opts.text_tokens}:{opts.temperature}"
-    teacher.stats = AnswerStats()
-    docs = balanced(corpus, sources, opts.samples_per_group, opts.seed, f"rubric:{group}")
-    items = [Item(d.id, d.source, prompts.cut(d.text, opts.max_chars)) for d in docs]
-    res = ask_cached(
-        teacher, cache, items, namespace=namespace, schema=ProposalAnswer,
-        prompt=lambda it: prompts.proposal_prompt(
-            it.source, it.text, opts.dims_per_doc, text_tokens=opts.text_tokens,
-            few_shot=not teacher.guided),
-        batch_size=opts.batch_size, desc=f"rubric {group}", temperature=opts.temperature,
-    )
+    """The group's rubric from its proposals, or the reason there is none."""
     proposals, invalid = checks.split(p for r in res if r.value is not None
                                       for p in r.value.dimensions)
     rejected = {f"invalid_{k}": invalid.get(k, 0) for k in checks.REASONS}
     if not proposals:
         reason = f"no valid proposal from {len(res)} documents ({sum(invalid.values())} invalid)"
         log.error("group %s: %s (see %s)", group, reason, run.report)
-        run.update_report(f"rubrics:{group}", _counts(res) | teacher.stats.as_dict()
-                          | rejected | {"error": reason})
+        run.update_report(f"rubrics:{group}", _counts(res) | rejected | {"error": reason})
         return reason
     vecs = emb.encode([rubrics.proposal_text(p) for p in proposals])
     labels = rubrics.cluster_proposals(vecs, rubrics.choose_k(proposals, opts.anchors), opts.seed)
@@ -107,10 +114,10 @@ def _rubric_for_group(corpus: Corpus, run: RunDir, teacher: Teacher, opts: Rubri
     counts = _counts(res) | rejected | {
         "proposals": len(proposals), "anchors": len(anchors),
         "distinct_names": len({rubrics.snake(p.name) for p in proposals})}
-    rubric = rubrics.make_rubric(group, teacher.teacher_id, phash, [d.id for d in docs], anchors,
-                                 counts)
+    rubric = rubrics.make_rubric(group, teacher_id, prompts.prompt_hash(), [d.id for d in docs],
+                                 anchors, counts)
     run.write_rubric(rubric)
-    run.update_report(f"rubrics:{group}", counts | teacher.stats.as_dict())
+    run.update_report(f"rubrics:{group}", counts)
     return rubric
 
 
