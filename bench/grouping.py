@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 TITLE = "## Source grouping vs the five format families (bench/grouping.py"
 
 
-def families(corpus: dict[str, list[Any]]) -> dict[str, str]:
+def families(corpus: Any) -> dict[str, str]:
     """Source -> its documents' most common ``meta.kind`` (the reference, never shown to mira)."""
     return {
         s: Counter(str(d.meta.get("kind")) for d in docs).most_common(1)[0][0]
@@ -76,30 +76,24 @@ def like_with_like(art: Any) -> tuple[float, float]:
 
 
 def run(corpus_path: Path, k_min: int, seed: int) -> dict[str, Any]:
-    from discovery.corpus_io import by_source
-    from discovery.embed import Embedder
+    from discovery.corpus import balanced, load_corpus
     from discovery.grouping.cluster import build_grouping
-    from discovery.grouping.stage import GroupOptions, represent
+    from discovery.grouping.embed import Embedder
+    from discovery.grouping.stage import represent
+    from mira.settings import MiraSettings
 
-    corpus = by_source(corpus_path)
+    settings = MiraSettings()
+    corpus = load_corpus([corpus_path], settings.document).by_source
     truth = families(corpus)
-    opts = GroupOptions(
-        k=None,
-        k_range=(k_min, 8),
-        samples_per_source=16,
-        feature_docs=64,
-        embed_weight=0.3,
-        seed=seed,
-    )
+    ds = settings.discovery.model_copy(update={"k_min": k_min, "k_max": 8, "seed": seed})
+    emb = Embedder()
     started = time.perf_counter()
-    vec = represent(corpus, opts, Embedder())
+    vec = represent(corpus, ds, emb)
     rep_s = time.perf_counter() - started
     # the baseline embeds exactly the documents mira's representation embedded
-    from discovery.sampling import balanced
-
-    emb = Embedder()
     embeddings = {
-        s: emb.encode([d.text for d in balanced(corpus, [s], 16, seed, "groups")])
+        s: emb.encode([d.text for d in balanced(corpus, [s], ds.samples_per_source, seed,
+                                                 "groups")])
         for s in vec.sources
     }
     out: dict[str, Any] = {
@@ -110,7 +104,7 @@ def run(corpus_path: Path, k_min: int, seed: int) -> dict[str, Any]:
     }
     for label, k in (("auto", None), ("k5", 5)):
         base = baseline(embeddings, k, seed)
-        art = build_grouping(vec, k=k, k_range=opts.k_range)
+        art = build_grouping(vec, k=k, k_range=(ds.k_min, ds.k_max))
         intra, inter = like_with_like(art)
         out[label] = {
             "baseline_k": len(set(base.values())),

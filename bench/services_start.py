@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 from mira.services.kafka import KafkaBroker, resolve_jars
+from mira.services.kafka_secure import SecureKafkaBroker
 from mira.services.prometheus import PrometheusServer
-from mira.services.triton import TritonServer
+from mira.services.tls import make_pki
+from mira.services.triton import TritonServer, TritonTls
 
 MODELS = Path(__file__).resolve().parents[1] / "tests/integration/services/models"
 
@@ -25,6 +27,13 @@ def timed(make) -> float:  # type: ignore[no-untyped-def]
     return secs
 
 
+def _tls() -> TritonTls:
+    import tempfile
+
+    pki = make_pki(Path(tempfile.mkdtemp(prefix="mira-bench-pki-")), ["triton"])
+    return TritonTls(pki["triton"].cert, pki["triton"].key, pki.ca, mutual=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
@@ -32,7 +41,10 @@ def main() -> None:
     resolve_jars()  # cached jars: not part of the cold start
     cases = {
         "kafka (format + start)": lambda: KafkaBroker(),
+        "kafka SASL_SSL + mTLS + ACLs (certificates + format + start)": lambda: SecureKafkaBroker(),
         "triton (no model)": lambda: TritonServer(MODELS, explicit=True),
+        "triton gRPC mutual TLS (no model)": lambda: TritonServer(MODELS, explicit=True,
+                                                                  tls=_tls()),
         "triton (1 python model at start)": lambda: TritonServer(MODELS, explicit=False),
         "prometheus": lambda: PrometheusServer(["127.0.0.1:9"]),
     }

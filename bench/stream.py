@@ -56,8 +56,9 @@ async def _triton_only(url: str, batches: list[tuple[np.ndarray, np.ndarray]],
 
 def triton_only(url: str, manifest: Path, docs: list[tuple[bytes, bytes]], batch: int,
                 in_flight: int) -> float:
-    from mira.contracts import RepositoryManifest
     from scorer.tokenize import BatchTokenizer
+
+    from mira.contracts import RepositoryManifest
 
     m = RepositoryManifest.model_validate_json(manifest.read_text())
     tok = BatchTokenizer.from_manifest(manifest.parent, m)
@@ -68,8 +69,9 @@ def triton_only(url: str, manifest: Path, docs: list[tuple[bytes, bytes]], batch
 
 def tokenize_rates(manifest: Path, docs: list[tuple[bytes, bytes]], batch: int) -> dict[str, float]:
     """docs/s of the scorer's TokenizerPool with 1 (a thread) and 2 worker processes."""
-    from mira.contracts import RepositoryManifest
     from scorer.tokenpool import TokenizerPool
+
+    from mira.contracts import RepositoryManifest
 
     m = RepositoryManifest.model_validate_json(manifest.read_text())
     texts = [json.loads(v)["text"] for _, v in docs]
@@ -123,12 +125,12 @@ def end_to_end(env: dict[str, str], n: int, port: int, log: Path) -> float:
 def naive(bootstrap: str, topic: str, out_topic: str, url: str, manifest: Path, n: int) -> float:
     """The loop a first version would write: one message per poll, infer, produce, commit."""
     from kafka import KafkaConsumer, KafkaProducer
-
-    from mira.contracts import RepositoryManifest
     from scorer.route import decide
     from scorer.tokenize import BatchTokenizer
     from scorer.triton_backend import TritonBackend
     from scorer.validate import parse_document
+
+    from mira.contracts import RepositoryManifest
 
     m = RepositoryManifest.model_validate_json(manifest.read_text())
     tok = BatchTokenizer.from_manifest(manifest.parent, m)

@@ -35,9 +35,9 @@ def build_repo(repo: Path, max_length: int) -> Path:
 
     import torch
 
-    from discovery.onnx_export import export_onnx
-    from discovery.student import Student, backbone_dir, load_backbone
-    from discovery.triton_config import config_pbtxt
+    from discovery.distill.student import Student, backbone_dir, load_backbone
+    from discovery.export.onnx import export_onnx
+    from discovery.export.triton_config import config_pbtxt
 
     torch.manual_seed(0)
     model = Student(load_backbone(), [1.0 / K] * K).eval()

@@ -19,10 +19,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from discovery.onnx_export import export_onnx, parity  # noqa: E402
-from discovery.student import Student, backbone_dir, load_backbone  # noqa: E402
 from scorer.ort_backend import OrtBackend  # noqa: E402
 from scorer.tokenize import BatchTokenizer  # noqa: E402
+
+from discovery.distill.student import Student, backbone_dir, load_backbone  # noqa: E402
+from discovery.export.onnx import export_onnx, parity  # noqa: E402
 
 
 def texts(n: int) -> list[str]:

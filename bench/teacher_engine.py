@@ -28,17 +28,23 @@ ANCHORS = ("clarity", "correctness", "usefulness")
 
 def one(corpus: Path, docs: int, batch: int, max_chars: int) -> dict[str, Any]:
     """Measure the tree on PYTHONPATH (runs in a child process)."""
-    from discovery.corpus_io import read_documents
-    from discovery.prompts import anchor_check, cut, proposal_prompt, score_prompt
+    try:  # this tree's layout, else the layout before discovery was split by stage
+        from discovery.teacher.prompts import anchor_check, cut, proposal_prompt, score_prompt
+    except ImportError:
+        import discovery.prompts as old  # type: ignore[import-not-found]
+
+        anchor_check, cut = old.anchor_check, old.cut
+        proposal_prompt, score_prompt = old.proposal_prompt, old.score_prompt
     from discovery.teacher.base import Failed
     from discovery.teacher.local_hf import LocalHFTeacher
-    from mira.contracts import Anchor, ProposalAnswer, ScoreAnswer
+    from mira.contracts import Anchor, Document, ProposalAnswer, ScoreAnswer
 
     started = time.perf_counter()
     teacher = LocalHFTeacher(batch_size=batch, max_retries=0, seed=0)
     load_s = time.perf_counter() - started
     anchors = [Anchor(name=n, description=f"how good the {n} of the document is") for n in ANCHORS]
-    picked = list(read_documents(corpus))[:: max(1, 600 // docs)][:docs]
+    lines = corpus.read_text("utf-8").splitlines()
+    picked = [Document.model_validate_json(x) for x in lines[:: max(1, 600 // docs)][:docs]]
     texts = [(d.source, cut(d.text, max_chars)) for d in picked]
     score = [score_prompt(s, t, anchors, rationale_tokens=8) for s, t in texts]
     propose = [proposal_prompt(s, t, 2, text_tokens=12) for s, t in texts[: docs // 2]]

@@ -9,16 +9,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import sys
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NoReturn
 
 import click
 
+from mira.command import Context
 from mira.contracts import CONTRACTS
 from mira.logs import setup_logging
-from mira.settings import MiraSettings, SettingsError, load_settings
 
 # command name -> "module:attribute"; listed only when the module can be found.
 COMMANDS: dict[str, str] = {
@@ -26,8 +23,8 @@ COMMANDS: dict[str, str] = {
     "services": "mira.services.cli:services",
     "produce": "producer.cli:produce",
     "discover": "discovery.cli:discover",
-    "distill": "discovery.distill_cli:distill",
-    "export": "discovery.export_cli:export",
+    "distill": "discovery.distill.cli:distill",
+    "export": "discovery.export.cli:export",
     "filter": "scorer.filter_cli:filter_cmd",
     "score": "scorer.cli:score",
     "demo": "mira.demo:demo",
@@ -54,28 +51,6 @@ class LazyGroup(click.Group):
             assert isinstance(cmd, click.Command)
             return cmd
         return super().get_command(ctx, cmd_name)
-
-
-class Context:
-    """What every sub-command gets through ``click.pass_obj``."""
-
-    def __init__(self, config: Path | None, log_level: str | None, log_json: bool | None):
-        self.config = config
-        self._log = {"level": log_level, "json_format": log_json}
-
-    def settings(self, overrides: Mapping[str, Any] | None = None) -> MiraSettings:
-        """Load settings (file < env < these CLI overrides); exit 2 with one line on error."""
-        merged = {"log": self._log, **(overrides or {})}
-        try:
-            return load_settings(self.config, merged)
-        except SettingsError as exc:
-            return fail(str(exc))
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print one clear error line and exit (2 = bad usage or settings)."""
-    click.echo(f"mira: error: {message}", err=True)
-    sys.exit(code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -12,14 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from mira.cli import Context, fail
-
-if TYPE_CHECKING:
-    from mira.settings import MiraSettings
+from mira.command import Context, fail
+from mira.settings import MiraSettings
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +47,15 @@ class StepResult:
 
 def step_corpus(run: DemoRun) -> str:
     """Build a small balanced corpus from this machine's files into ``<workdir>/corpus.jsonl``."""
-    from mira.corpus.build import BuildOptions, CorpusBuild
+    from mira.corpus.build import CorpusBuild
     from mira.corpus.catalog import DEFAULT_SOURCES
     from mira.corpus.dpkg import PackageIndex
     from mira.corpus.report import log_report
     from mira.corpus.writer import write_documents
 
     out = run.workdir / "corpus.jsonl"
-    job = CorpusBuild(DEFAULT_SOURCES, BuildOptions(max_docs=run.max_docs, seed=run.seed),
-                      PackageIndex())
+    cs = _settings(run).corpus.model_copy(update={"max_docs": run.max_docs, "seed": run.seed})
+    job = CorpusBuild(DEFAULT_SOURCES, cs, PackageIndex())
     written = write_documents(job.documents(), out)
     report = job.report()
     log_report(report)
@@ -71,7 +69,7 @@ def step_stats(run: DemoRun) -> str:
     """Print the per-source and per-group table of the corpus."""
     from mira.corpus.stats import compute_stats, render_table
 
-    stats = compute_stats(run.artifacts["corpus"])
+    stats = compute_stats(run.artifacts["corpus"], _settings(run).document)
     render_table(stats)
     total = stats.total
     tokens = total.approx_tokens if total else 0
@@ -80,25 +78,30 @@ def step_stats(run: DemoRun) -> str:
 
 # Sizes that keep the SmolLM2-135M teacher on 2 CPU cores within the demo's time budget.
 DISCOVER_SIZES: dict[str, Any] = {
-    "k": None, "k_max": 5, "samples_per_source": 8, "anchors": 6, "samples_per_group": 6,
+    "k_max": 5, "samples_per_source": 8, "anchors": 6, "samples_per_group": 6,
     "dims_per_doc": 2, "docs_per_group": 32, "max_chars": 1000, "rationale_tokens": 8,
-    "only": (),
 }
+
+
+def _settings(run: DemoRun) -> MiraSettings:
+    from mira.settings import MiraSettings
+
+    return run.settings or MiraSettings()
 
 
 def step_discover(run: DemoRun) -> str:
     """Group sources, discover rubrics and annotate with the SmolLM2 teacher (``mira discover``)."""
-    from discovery.corpus_io import by_source
-    from discovery.driver import drive
+    from discovery.corpus import load_corpus
+    from discovery.run import drive
     from discovery.rundir import RunDir
-    from mira.settings import MiraSettings
 
-    teacher = (run.settings or MiraSettings()).teacher
+    settings = _settings(run)
+    ds = settings.discovery.model_copy(update={**DISCOVER_SIZES, "seed": run.seed})
     run_dir = RunDir(run.workdir / "run")
     run_dir.root.mkdir(parents=True, exist_ok=True)
-    kw = {**DISCOVER_SIZES, "seed": run.seed}
-    summary = drive(("groups", "rubrics", "annotate"), by_source(run.artifacts["corpus"]),
-                    run_dir, teacher, kw, {})
+    corpus = load_corpus([run.artifacts["corpus"]], settings.document)
+    summary = drive(("groups", "rubrics", "annotate"), corpus.by_source, run_dir,
+                    settings.teacher, ds, {})
     run.artifacts["run"] = run_dir.root
     groups = summary.get("groups", {})
     return f"{len(groups)} groups, rubrics + annotations -> {run_dir.root}"
@@ -106,39 +109,47 @@ def step_discover(run: DemoRun) -> str:
 
 def step_distill(run: DemoRun) -> str:
     """Train one MiniLM student per group on the teacher's annotations (frozen encoder)."""
-    from discovery.demo_flow import distill_all
-    from discovery.distill import DistillConfig
+    from discovery.distill.stage import distill_all
 
-    groups = distill_all(run.artifacts["run"], DistillConfig(seed=run.seed))
+    cfg = _settings(run).distill.model_copy(update={"seed": run.seed})
+    groups = distill_all(run.artifacts["run"], cfg)
     run.artifacts["students"] = run.artifacts["run"] / "students"
     return f"{len(groups)} students -> {run.artifacts['students']}"
 
 
 def step_export(run: DemoRun) -> str:
     """Export ONNX students (parity-checked), calibrate thresholds for a 0.5 token budget."""
-    from discovery.export import ExportOptions
-    from discovery.export_run import export_run
+    from discovery.export.run import export_run
 
+    settings = _settings(run)
+    es = settings.export.model_copy(update={"budget": 0.5, "seed": run.seed})
     repo = run.workdir / "model_repository"
-    manifest, retention = export_run(run.artifacts["run"], run.artifacts["corpus"], repo,
-                                     ExportOptions(budget=0.5, seed=run.seed))
-    log.info("thresholds on the calibration sample\n%s", retention.table())
+    manifest, cal = export_run(run.artifacts["run"], [run.artifacts["corpus"]], repo, es,
+                               settings.engine, settings.document)
+    log.info("thresholds on the calibration sample\n%s", cal.retention.table())
     run.artifacts["repo"] = repo
     versions = ", ".join(f"{g.model} v{g.version}" for g in manifest.groups.values())
-    return f"{versions}; kept-token share {retention.kept_share:.3f} (budget 0.5) -> {repo}"
+    return (f"{versions}; kept-token share {cal.retention.kept_share:.3f} (budget 0.5) "
+            f"-> {repo}")
 
 
 def step_filter(run: DemoRun) -> str:
     """Score the corpus with the exported students in-process: accepted / rejected / dead."""
-    from mira.settings import MiraSettings
-    from scorer.filter_cli import build_pipeline, run_filter
+    from mira.engine.build import local_engine
+    from mira.repository import MANIFEST_FILE, load_manifest
+    from scorer.filter import FilterPlan, filter_files
 
+    settings = _settings(run)
+    repo = run.artifacts["repo"]
+    manifest, _ = load_manifest(repo / MANIFEST_FILE)
+    plan = FilterPlan(manifest, settings.document, settings.scorer.unknown_source,
+                      settings.scorer.batch_size, settings.engine.pre_cut_margin)
     out = run.workdir / "filtered"
-    summary = run_filter(build_pipeline(run.artifacts["repo"], MiraSettings(), None),
-                         [run.artifacts["corpus"]], out, 64)
-    log.info("mira filter\n%s", summary.table(summary.count["in"]))
+    summary = filter_files(local_engine(repo, manifest, settings.engine), plan,
+                           [run.artifacts["corpus"]], out)
+    log.info("mira filter\n%s", summary.table())
     run.artifacts["filtered"] = out
-    d = summary.as_dict(summary.count["in"])
+    d = summary.as_dict()
     return (f"in {d['in']} = accepted {d['accepted']} + rejected {d['rejected']} + "
             f"dead {d['dead_letter']}; kept tokens {d['kept_token_share']:.3f} -> {out}")
 

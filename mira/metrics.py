@@ -1,7 +1,9 @@
 """Every Prometheus metric of mira, defined once (prometheus-client, default registry).
 
-Labels come from bounded sets only: group names (from the manifest), dead-letter reason codes,
-decisions, topics and partitions.  Never label by document id or source.
+Labels come from bounded sets only: group names and sources (those the manifest names, any
+other source is ``_unknown``), dead-letter reason codes, decisions, topics and partitions (a
+revoked partition's series is removed), Triton endpoint addresses (removed when the address
+leaves).  Never label by document id or by a source the manifest does not name.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ DOCS_REJECTED = Counter(
     "Documents rejected (delivered to the rejected topic, or dropped when it is disabled)",
     ["group"],
 )
+DOCS_BY_SOURCE = Counter(
+    "mira_documents_by_source_total",
+    "Scored documents delivered, by source (named in the manifest, else _unknown) and decision",
+    ["source", "decision"],
+)
 DOCS_DEAD = Counter(
     "mira_documents_dead_lettered_total", "Messages delivered to the dead-letter topic", ["reason"]
 )
@@ -33,6 +40,15 @@ TRITON_LATENCY = Histogram(
 )
 TRITON_ERRORS = Counter(
     "mira_triton_errors_total", "Failed inference requests (each retry counts)", ["group"]
+)
+TRITON_ENDPOINTS = Gauge(
+    "mira_triton_endpoints",
+    "Triton endpoints resolved from triton.grpc_url, by state (up: server ready)", ["state"]
+)
+TRITON_ENDPOINT_REQUESTS = Counter(
+    "mira_triton_endpoint_requests_total",
+    "Inference requests per Triton endpoint address and result (ok or error)",
+    ["endpoint", "result"],
 )
 TOKENIZE_SECONDS = Histogram(
     "mira_tokenize_seconds", "Time to tokenize one batch", ["group"], buckets=_LATENCY_BUCKETS
@@ -56,3 +72,7 @@ MANIFEST_RELOADS = Counter(
     "mira_manifest_reloads_total", "Manifest reloads", ["result"]
 )
 MODEL_VERSION = Gauge("mira_model_version", "Model version used in requests", ["group"])
+MODEL_INTEGRITY_FAILURES = Counter(
+    "mira_model_integrity_failures_total",
+    "Model files refused because their sha256 differs from the manifest (or they are missing)",
+)

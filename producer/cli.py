@@ -12,25 +12,11 @@ from typing import IO, Any
 
 import click
 
-from mira.cli import Context, fail
+from mira.command import Context, fail, overrides, settings_options
 from mira.progress import bar
 from mira.settings import MiraSettings
 from producer.pipeline import Summary
 from producer.pipeline import produce as produce_records
-
-
-def _overrides(opts: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "kafka": {"bootstrap": opts["bootstrap"]},
-        "topics": {"input": opts["topic"]},
-        "producer": {
-            "compression": opts["compression"], "linger_ms": opts["linger_ms"],
-            "batch_bytes": opts["batch_bytes"], "acks": opts["acks"],
-            "rate_limit": opts["rate"], "partitions": opts["partitions"],
-            "replication": opts["replication"],
-        },
-        "scorer": {"max_bytes": opts["max_bytes"]},
-    }
 
 
 @contextlib.contextmanager
@@ -54,7 +40,7 @@ def _progress() -> Iterator[Any]:
 
 def _run(settings: MiraSettings, inputs: list[str], strict: bool,
          rejects: IO[str] | None, create: bool) -> Summary:
-    from producer.readers import read_inputs
+    from mira.reader import read_records
     from producer.writer import KafkaWriter, create_topic, producer_kwargs
 
     client = settings.kafka.client_kwargs()
@@ -64,12 +50,12 @@ def _run(settings: MiraSettings, inputs: list[str], strict: bool,
     options = producer_kwargs(compression=p.compression, linger_ms=p.linger_ms,
                               batch_bytes=p.batch_bytes, acks=p.acks)
     writer = KafkaWriter(settings.topics.input, client, options)
-    records = read_inputs(inputs, sys.stdin.buffer, settings.scorer.max_bytes)
+    records = read_records(inputs, settings.document.max_bytes, sys.stdin.buffer)
     began = time.monotonic()
     try:
         with _progress() as update:
-            summary = produce_records(records, writer, strict=strict, rejects=rejects,
-                                      rate=p.rate_limit, on_progress=update)
+            summary = produce_records(records, writer, settings.document, strict=strict,
+                                      rejects=rejects, rate=p.rate, on_progress=update)
     finally:
         stats = writer.close()
     summary.elapsed_s = time.monotonic() - began
@@ -81,31 +67,26 @@ def _run(settings: MiraSettings, inputs: list[str], strict: bool,
 
 @click.command()
 @click.argument("inputs", nargs=-1, type=click.Path(allow_dash=True))
-@click.option("--topic", help="Topic to write to (default: settings topics.input, mira.docs).")
-@click.option("--bootstrap", help="Kafka bootstrap servers host:port[,host:port].")
+@click.option("--topic", "topics__input", help="Topic to write to [topics.input: mira.docs].")
+@settings_options("kafka", ["bootstrap"])
 @click.option("--create-topic", is_flag=True, help="Create the topic first (no-op if it exists).")
-@click.option("--partitions", type=int, help="Partitions for --create-topic.")
-@click.option("--replication", type=int, help="Replication factor for --create-topic.")
-@click.option("--compression", type=click.Choice(["lz4", "zstd", "gzip", "none"]))
-@click.option("--linger-ms", type=int, help="Producer linger (ms).")
-@click.option("--batch-bytes", type=int, help="Producer batch size (bytes per partition).")
-@click.option("--acks", type=click.Choice(["all", "1", "0"]))
-@click.option("--rate", type=float, help="Limit to this many docs/s.")
-@click.option("--max-bytes", type=int, help="Reject documents larger than this (bytes).")
+@settings_options("producer", ["partitions", "replication", "compression", "linger_ms",
+                               "batch_bytes", "acks", "rate"])
+@settings_options("document", ["max_bytes"])
 @click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
               help="Write malformed lines here (one DeadLetter JSON per line).")
 @click.option("--strict", is_flag=True, help="Stop at the first malformed line (exit 1).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
 def produce(obj: Context, inputs: tuple[str, ...], rejects: Path | None, strict: bool,
-            create_topic: bool, as_json: bool, **opts: Any) -> None:
+            create_topic: bool, as_json: bool, **options: Any) -> None:
     """Send Document v1 records (JSONL, Parquet, a corpus directory, or - for stdin) to Kafka.
 
     Messages are keyed by document id, values are compact JSON; the producer is idempotent
     (acks=all).  Exit 0 when every valid document was acknowledged, 1 on delivery failures or a
     --strict stop, 2 on bad settings or inputs.
     """
-    settings = obj.settings(_overrides(opts))
+    settings = obj.settings(overrides(options))
     sources = list(inputs) or ["-"]
     for src in sources:
         if src != "-" and not Path(src).exists():

@@ -9,9 +9,22 @@ from dataclasses import dataclass, field
 from typing import IO, Protocol
 
 from mira.contracts import DeadLetter
-from producer.readers import Record, Rejected
+from mira.engine.admit import Invalid, admit
+from mira.reader import RawRecord
+from mira.settings import DocumentSettings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record admission refused: where it came from and why."""
+
+    record: RawRecord
+    why: Invalid
+
+    def describe(self) -> str:
+        return f"{self.record.origin}: {self.why.reason.value}: {self.why.detail}"
 
 
 class Sink(Protocol):
@@ -59,16 +72,15 @@ class RateLimiter:
 
 def write_reject(out: IO[str], rejected: Rejected) -> None:
     """One DeadLetter JSON line: reason, detail, ``file:line`` and the raw line."""
-    record = DeadLetter(error=rejected.reason, detail=rejected.detail,
-                        origin=f"{rejected.origin}:{rejected.line}",
-                        raw=rejected.raw.decode("utf-8", errors="surrogateescape"))
-    out.write(record.model_dump_json() + "\n")
+    rec = rejected.record
+    out.write(DeadLetter.of(rejected.why.reason, rejected.why.detail, rec.origin,
+                            rec.raw).json_line())
 
 
-def produce(records: Iterable[Record], sink: Sink, *, strict: bool = False,
-            rejects: IO[str] | None = None, rate: float | None = None,
-            on_progress: Callable[[int, int], None] | None = None) -> Summary:
-    """Send every Parsed record; report or write every Rejected one (stop at it if strict).
+def produce(records: Iterable[RawRecord], sink: Sink, limits: DocumentSettings, *,
+            strict: bool, rejects: IO[str] | None, rate: float | None,
+            on_progress: Callable[[int, int], None] | None) -> Summary:
+    """Send every admitted record; report or write every refused one (stop at it if strict).
 
     ``on_progress(docs, bytes)`` is called per record sent.  ``sent``/``failed`` are left to
     the caller, who knows when the sink has flushed.
@@ -78,19 +90,22 @@ def produce(records: Iterable[Record], sink: Sink, *, strict: bool = False,
     began = time.monotonic()
     try:
         for record in records:
-            if isinstance(record, Rejected):
-                _reject(summary, record, rejects)
+            doc = admit(record.raw, limits, record.size)
+            if isinstance(doc, Invalid):
+                rejected = Rejected(record, doc)
+                _reject(summary, rejected, rejects)
                 if strict:
-                    summary.stopped_at = record
+                    summary.stopped_at = rejected
                     break
                 continue
             if limiter is not None:
                 limiter.acquire()
-            sink.send(record.key, record.value)
+            value = doc.model_dump_json().encode("utf-8")
+            sink.send(doc.id.encode("utf-8"), value)
             summary.queued += 1
-            summary.queued_bytes += len(record.value)
+            summary.queued_bytes += len(value)
             if on_progress is not None:
-                on_progress(1, len(record.value))
+                on_progress(1, len(value))
     finally:
         summary.elapsed_s = time.monotonic() - began
     return summary

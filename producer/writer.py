@@ -72,6 +72,8 @@ class KafkaWriter:
             self.stats.fail(f"{type(exc).__name__}: {exc}")
             self._send_errors += 1
             return
+        if future.is_done and future.failed() and _fatal(future.exception):
+            raise future.exception  # not authorized: every further record would fail the same way
         self.queued += 1
         future.add_callback(lambda _meta: self.stats.ok(size))
         future.add_errback(lambda exc: self.stats.fail(f"{type(exc).__name__}: {exc}"))
@@ -92,6 +94,12 @@ class KafkaWriter:
             self.stats.fail(f"{pending} records unacknowledged at close")
             self.stats.failed += pending - 1
         return self.stats
+
+
+def _fatal(exc: Exception) -> bool:
+    from kafka.errors import AuthorizationError, SaslAuthenticationFailedError
+
+    return isinstance(exc, AuthorizationError | SaslAuthenticationFailedError)
 
 
 def create_topic(client: Mapping[str, Any], topic: str, partitions: int,

@@ -5,95 +5,45 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import socket
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
-from mira.cli import Context, fail
+from mira.command import Context, fail, overrides, settings_options
 from mira.settings import MiraSettings
 
 log = logging.getLogger(__name__)
 
 
 @click.command("score")
-@click.option("--bootstrap", help="Kafka bootstrap servers (kafka.bootstrap).")
-@click.option("--input-topic", help="Input topic (topics.input).")
-@click.option("--group-id", help="Consumer group (scorer.group_id).")
-@click.option("--manifest", type=click.Path(path_type=Path),
-              help="Model repository manifest (scorer.manifest).")
-@click.option("--triton-url", help="Triton gRPC address host:port (triton.grpc_url).")
-@click.option("--delivery", type=click.Choice(["at-least-once", "exactly-once"]))
-@click.option("--batch-size", type=int, help="Documents per inference request.")
-@click.option("--max-wait-ms", type=int, help="Longest a partial batch waits.")
-@click.option("--max-in-flight", type=int, help="Concurrent Triton requests.")
-@click.option("--tokenizer-workers", type=int, help="Tokenizer processes (1 = a thread).")
-@click.option("--unknown-source", type=click.Choice(["fallback", "dead-letter"]))
-@click.option("--metrics-port", type=int, help="Port of /metrics, /healthz, /readyz.")
+@settings_options("kafka", ["bootstrap"])
+@settings_options("topics", ["input"], dest="topics")
+@settings_options("scorer", ["group_id", "manifest", "delivery", "batch_size", "max_wait_ms",
+                             "tokenizer_workers", "unknown_source", "metrics_port"])
+@settings_options("triton", ["grpc_url", "max_in_flight"])
 @click.pass_obj
-def score(obj: Context, bootstrap: str | None, input_topic: str | None, group_id: str | None,
-          manifest: Path | None, triton_url: str | None, delivery: str | None,
-          batch_size: int | None, max_wait_ms: int | None, max_in_flight: int | None,
-          tokenizer_workers: int | None, unknown_source: str | None,
-          metrics_port: int | None) -> None:
+def score(obj: Context, **options: Any) -> None:
     """Score documents from Kafka with the students on Triton and route them to topics.
 
     Runs until SIGTERM/SIGINT, then drains (finishes in-flight batches, commits) and exits 0.
     """
-    settings = obj.settings({
-        "kafka": {"bootstrap": bootstrap},
-        "topics": {"input": input_topic},
-        "triton": {"grpc_url": triton_url, "max_in_flight": max_in_flight},
-        "scorer": {"group_id": group_id, "manifest": manifest, "delivery": delivery,
-                   "batch_size": batch_size, "max_wait_ms": max_wait_ms,
-                   "tokenizer_workers": tokenizer_workers, "unknown_source": unknown_source,
-                   "metrics_port": metrics_port},
-    })
-    sys.exit(run_scorer(settings))
-
-
-def build_options(settings: MiraSettings) -> Any:
-    """Plain library options from settings (the only place the scorer reads settings)."""
-    from scorer.app import AppOptions
-    from scorer.kafka_io import KafkaOptions
-    from scorer.messages import OutputTopics
-
-    s, p = settings.scorer, settings.producer
-    txid = s.transactional_id or f"{s.group_id}-{socket.gethostname()}"
-    kafka = KafkaOptions(
-        client=settings.kafka.client_kwargs(), input_topic=settings.topics.input,
-        group_id=s.group_id, delivery=s.delivery, compression=p.compression,
-        linger_ms=p.linger_ms, batch_bytes=p.batch_bytes, acks=p.acks, transactional_id=txid,
-        instance_id=s.instance_id, session_timeout_ms=s.session_timeout_ms,
-    )
-    # an empty rejected topic (MIRA_TOPICS_REJECTED='') disables it, like None
-    topics = OutputTopics(settings.topics.accepted, settings.topics.rejected or None,
-                          settings.topics.dlq)
-    return AppOptions(
-        kafka=kafka, topics=topics, manifest_path=s.manifest,
-        triton_url=settings.triton.grpc_url, max_in_flight=settings.triton.max_in_flight,
-        triton_timeout_s=settings.triton.timeout_s, batch_size=s.batch_size,
-        max_wait_ms=s.max_wait_ms, max_bytes=s.max_bytes, unknown_source=s.unknown_source,
-        tokenizer_workers=s.tokenizer_workers, metrics_port=s.metrics_port,
-        drain_timeout_s=s.drain_timeout_s, max_pending=s.max_pending,
-        commit_interval_ms=s.commit_interval_ms, reload_interval_s=s.reload_interval_s,
-    )
+    sys.exit(run_scorer(obj.settings(overrides(options))))
 
 
 def run_scorer(settings: MiraSettings) -> int:
+    from mira.repository import ManifestError, load_manifest
     from scorer.app import ScorerApp
-    from scorer.reload import ManifestError, load_manifest
+    from scorer.delivery import FatalDeliveryError
 
     # kafka-python's network thread warns whenever the GIL delays it by >100 ms: noise here
     logging.getLogger("kafka.net.selector").setLevel(logging.ERROR)
-    opts = build_options(settings)
+    path = settings.scorer.manifest
     try:
-        manifest, digest = load_manifest(opts.manifest_path)
+        manifest, digest = load_manifest(path)
     except ManifestError as exc:
         fail(str(exc))
-    app = ScorerApp(opts, manifest, digest)
+    app = ScorerApp(settings, manifest, digest)
 
     async def main() -> int:
         loop = asyncio.get_running_loop()
@@ -103,7 +53,11 @@ def run_scorer(settings: MiraSettings) -> int:
 
     try:
         return asyncio.run(main())
-    except Exception as exc:
+    except ManifestError as exc:  # e.g. a model file that does not match the manifest
+        fail(str(exc))
+    except FatalDeliveryError as exc:  # another instance owns the transactional id
+        fail(str(exc), code=1)
+    except Exception as exc:  # fatal: one clear line, the traceback in the log
         log.exception("scorer failed")
         fail(f"scorer failed: {type(exc).__name__}: {exc}", code=1)
     return 1

@@ -1,10 +1,16 @@
 """Delivering outputs and committing input offsets: at-least-once or exactly-once.
 
-A committer receives, per input partition, the completed prefix of messages (their outputs in
-offset order) and the offset to commit.  It runs on the consumer's thread.
-- at-least-once: produce everything, wait for every ack, then commit the offsets.
-- exactly-once: one transaction per call: produce, ``send_offsets_to_transaction``, commit.
-Either way, metrics are counted only after success, so they match what readers see.
+KafkaIO hands a committer, per input partition, the completed prefix of consumed messages
+(:class:`Held`: one output each, in offset order).  Both committers run on the Kafka thread.
+- at-least-once: produce what is not yet acknowledged, wait for the acks, then commit each
+  partition up to its contiguous acknowledged prefix.  A failed cycle keeps what was acked: it
+  is never sent again (the dead-letter topic never grows by multiples).
+- exactly-once: one transaction per cycle (produce, ``send_offsets_to_transaction`` with the
+  consumer's group metadata, commit); an aborted transaction is redone whole, invisible to
+  ``read_committed`` readers.  A fenced producer is fatal.
+The committers live in ``scorer/committers.py``.  Every output first passes :func:`fit`: one
+larger than what its topic takes becomes a dead-letter stub (headers, origin and reason, no
+payload).  Metrics count only what committed.
 """
 
 from __future__ import annotations
@@ -13,18 +19,26 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from mira import metrics
-from scorer.offsets import Ready
+from mira.contracts import H_ERROR, H_ERROR_DETAIL, H_ORIGIN, DeadLetterReason
 
 log = logging.getLogger(__name__)
 
 Kind = Literal["accept", "reject", "dead"]
+RECORD_OVERHEAD = 512  # record and batch headers beyond key, value and header bytes
+TOO_LARGE = ("MessageSizeTooLargeError", "RecordListTooLargeError", "RecordTooLargeError")
+FATAL = ("ProducerFencedError", "InvalidProducerEpochError",
+          "TransactionalIdAuthorizationFailedError", "FencedInstanceIdError")
 
 
 class DeliveryError(RuntimeError):
-    """Outputs could not be produced or offsets committed; the batch must be retried."""
+    """Outputs could not be produced or offsets committed now; the cycle is retried."""
+
+
+class FatalDeliveryError(RuntimeError):
+    """The producer was fenced (another instance owns the transactional id): exit."""
 
 
 @dataclass(slots=True)
@@ -38,92 +52,99 @@ class OutMessage:
     kind: Kind = "accept"
     label: str = ""  # group (accept/reject) or reason code (dead)
     input_ts_ms: int = -1
+    origin: str = ""  # topic/partition/offset of the input message
+    source: str = ""  # accept/reject: the document's source as a metric label (bounded)
+
+    def size(self) -> int:
+        return (len(self.value) + len(self.key or b"") + RECORD_OVERHEAD
+                + sum(len(k) + len(v) for k, v in self.headers))
 
 
-def count_delivered(ready: Mapping[Any, Ready[OutMessage]]) -> None:
+@dataclass(slots=True)
+class Entry:
+    offset: int
+    msg: OutMessage
+    acked: bool = False
+    future: Any = None
+    suspect: bool = False  # failed with a size error, maybe as collateral: next sent alone
+
+
+@dataclass(slots=True)
+class Held:
+    """One partition's completed outputs awaiting delivery, in offset order."""
+
+    epoch: int
+    entries: list[Entry]
+
+
+def stub(msg: OutMessage, dlq: str, detail: str) -> OutMessage:
+    """The dead-letter stand-in of an output that cannot be delivered: no payload."""
+    reason = DeadLetterReason.OUTPUT_TOO_LARGE
+    keep = [(k, v) for k, v in msg.headers if k not in (H_ERROR, H_ERROR_DETAIL, H_ORIGIN)]
+    headers = [*keep, (H_ERROR, reason.value.encode()), (H_ERROR_DETAIL, detail[:1000].encode()),
+               (H_ORIGIN, msg.origin.encode())]
+    return OutMessage(dlq, msg.key, b"", headers, "dead", reason.value, msg.input_ts_ms,
+                      msg.origin)
+
+
+class Limits:
+    """The largest output each topic takes: the producer's request size, lowered to a topic's
+    ``max.message.bytes`` where the broker let us read it (uncompressed sizes: conservative)."""
+
+    def __init__(self, request: int, topics: Mapping[str, int] | None = None) -> None:
+        self.request = request
+        self.topics = dict(topics or {})
+
+    def of(self, topic: str) -> int:
+        return min(self.request, self.topics.get(topic, self.request))
+
+
+def fit(entry: Entry, limits: Limits, dlq: str) -> None:
+    """Replace an output larger than its topic takes by its stub (in place)."""
+    if entry.msg.topic is None:
+        return
+    size, limit = entry.msg.size(), limits.of(entry.msg.topic)
+    if size > limit:
+        entry.msg = stub(entry.msg, dlq, f"{entry.msg.kind} output of {size} bytes exceeds "
+                         f"{limit} bytes, what {entry.msg.topic} takes: payload dropped")
+
+
+def send(producer: Any, entry: Entry, dlq: str) -> None:
+    """Send one output (a client-side size refusal turns it into its stub, sent instead)."""
+    if entry.msg.topic is None:
+        entry.future = None
+        return
+    try:
+        entry.future = producer.send(entry.msg.topic, value=entry.msg.value, key=entry.msg.key,
+                                     headers=entry.msg.headers)
+    except Exception as exc:
+        if type(exc).__name__ not in TOO_LARGE:
+            raise
+        entry.msg = stub(entry.msg, dlq, f"refused by the producer: {exc}")
+        entry.future = producer.send(dlq, value=b"", key=entry.msg.key, headers=entry.msg.headers)
+
+
+def count_delivered(entries: list[Entry]) -> None:
     now_ms = time.time() * 1000
-    for r in ready.values():
-        for m in r.items:
-            if m.kind == "accept":
-                metrics.DOCS_ACCEPTED.labels(m.label).inc()
-            elif m.kind == "reject":
-                metrics.DOCS_REJECTED.labels(m.label).inc()
-            else:
-                metrics.DOCS_DEAD.labels(m.label).inc()
-            if m.input_ts_ms >= 0:
-                metrics.E2E_LATENCY.observe(max(0.0, (now_ms - m.input_ts_ms) / 1000))
+    for e in entries:
+        m = e.msg
+        if m.kind == "accept":
+            metrics.DOCS_ACCEPTED.labels(m.label).inc()
+            metrics.DOCS_BY_SOURCE.labels(m.source, m.kind).inc()
+        elif m.kind == "reject":
+            metrics.DOCS_REJECTED.labels(m.label).inc()
+            metrics.DOCS_BY_SOURCE.labels(m.source, m.kind).inc()
+        else:
+            metrics.DOCS_DEAD.labels(m.label).inc()
+        if m.input_ts_ms >= 0:
+            metrics.E2E_LATENCY.observe(max(0.0, (now_ms - m.input_ts_ms) / 1000))
 
 
-def _offsets(ready: Mapping[Any, Ready[OutMessage]]) -> dict[Any, Any]:
+def offsets(commit: Mapping[Any, int]) -> dict[Any, Any]:
     from kafka.structs import OffsetAndMetadata
 
-    return {tp: OffsetAndMetadata(r.commit_offset, "", -1) for tp, r in ready.items()}
+    return {tp: OffsetAndMetadata(offset, "", -1) for tp, offset in commit.items()}
 
 
-def _send_all(producer: Any, ready: Mapping[Any, Ready[OutMessage]]) -> list[Any]:
-    futures = []
-    for r in ready.values():
-        for m in r.items:
-            if m.topic is not None:
-                futures.append(producer.send(m.topic, value=m.value, key=m.key,
-                                             headers=m.headers))
-    return futures
-
-
-class Committer(Protocol):
-    def deliver(self, ready: Mapping[Any, Ready[OutMessage]]) -> None: ...
-
-
-class AtLeastOnceCommitter:
-    def __init__(self, producer: Any, consumer: Any, timeout_s: float = 60.0) -> None:
-        self.producer = producer
-        self.consumer = consumer
-        self.timeout_s = timeout_s
-
-    def deliver(self, ready: Mapping[Any, Ready[OutMessage]]) -> None:
-        if not ready:
-            return
-        try:
-            futures = _send_all(self.producer, ready)
-            self.producer.flush(timeout=self.timeout_s)
-            failed = [f.exception for f in futures if not f.succeeded()]
-            if failed:
-                raise DeliveryError(f"{len(failed)} sends failed, first: {failed[0]}")
-            self.consumer.commit(_offsets(ready))
-        except DeliveryError:
-            metrics.COMMIT_ERRORS.inc()
-            raise
-        except Exception as exc:
-            metrics.COMMIT_ERRORS.inc()
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
-        metrics.COMMITS.labels("at-least-once").inc()
-        count_delivered(ready)
-
-
-class ExactlyOnceCommitter:
-    def __init__(self, producer: Any, consumer: Any) -> None:
-        self.producer = producer
-        self.consumer = consumer
-
-    def deliver(self, ready: Mapping[Any, Ready[OutMessage]]) -> None:
-        if not ready:
-            return
-        try:
-            self.producer.begin_transaction()
-            _send_all(self.producer, ready)
-            self.producer.send_offsets_to_transaction(
-                _offsets(ready), self.consumer.group_metadata()
-            )
-            self.producer.commit_transaction()
-        except Exception as exc:
-            metrics.COMMIT_ERRORS.inc()
-            self._abort()
-            raise DeliveryError(f"transaction failed: {type(exc).__name__}: {exc}") from exc
-        metrics.COMMITS.labels("exactly-once").inc()
-        count_delivered(ready)
-
-    def _abort(self) -> None:
-        try:
-            self.producer.abort_transaction()
-        except Exception as exc:  # the transaction may never have begun
-            log.warning("abort_transaction failed: %s", exc)
+def fatal(exc: BaseException) -> bool:
+    return type(exc).__name__ in FATAL

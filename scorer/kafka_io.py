@@ -7,40 +7,28 @@ only drop state (under a lock) and never call the clients.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from mira import metrics
-from scorer.delivery import AtLeastOnceCommitter, ExactlyOnceCommitter, OutMessage
+from mira.settings import MiraSettings
+from scorer.committers import AtLeastOnceCommitter, Delivered, ExactlyOnceCommitter
+from scorer.delivery import (
+    RECORD_OVERHEAD,
+    DeliveryError,
+    Entry,
+    Held,
+    Limits,
+    OutMessage,
+)
 from scorer.offsets import OffsetTracker, Ready
 
 log = logging.getLogger(__name__)
-
-Delivery = Literal["at-least-once", "exactly-once"]
-
-
-@dataclass(frozen=True, slots=True)
-class KafkaOptions:
-    client: Mapping[str, Any]  # connection kwargs (KafkaSettings.client_kwargs())
-    input_topic: str
-    group_id: str
-    delivery: Delivery = "at-least-once"
-    compression: str | None = "lz4"
-    linger_ms: int = 20
-    batch_bytes: int = 256 * 1024
-    acks: str = "all"
-    transactional_id: str | None = None
-    max_poll_interval_ms: int = 300_000
-    max_poll_records: int = 500
-    transaction_timeout_ms: int = 15_000
-    instance_id: str | None = None  # static membership: a restart keeps its partitions
-    session_timeout_ms: int = 45_000
-    metadata_max_age_ms: int = 30_000
-
+OUTPUT_ENVELOPE = 64 * 1024  # the verdict and headers an output adds to its input document
 
 def _listener_class() -> type:
     from kafka import ConsumerRebalanceListener
@@ -62,42 +50,93 @@ def _listener_class() -> type:
 
 
 class KafkaIO:
-    def __init__(self, opts: KafkaOptions, tracker: OffsetTracker[Any, OutMessage]) -> None:
-        from kafka import KafkaConsumer, KafkaProducer
+    def __init__(self, settings: MiraSettings, tracker: OffsetTracker[Any, OutMessage]) -> None:
+        from kafka import KafkaConsumer
         from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 
-        self.opts = opts
+        sc = settings.scorer
+        client = settings.kafka.client_kwargs()
         self.tracker = tracker
-        self._held: dict[Any, Ready[OutMessage]] = {}
+        self._held: dict[Any, Held] = {}
         self._lock = threading.Lock()
         self._unstable_since = 0.0
         self._assigned: set[Any] = set()
-        eos = opts.delivery == "exactly-once"
+        self._lag_labels: dict[Any, tuple[str, str]] = {}  # partitions with a lag gauge
+        eos = sc.delivery == "exactly-once"
         self.consumer = KafkaConsumer(
-            group_id=opts.group_id, enable_auto_commit=False, auto_offset_reset="earliest",
+            group_id=sc.group_id, enable_auto_commit=False, auto_offset_reset="earliest",
             partition_assignment_strategy=(CooperativeStickyAssignor,),
-            isolation_level="read_committed", max_poll_interval_ms=opts.max_poll_interval_ms,
-            max_poll_records=opts.max_poll_records, group_instance_id=opts.instance_id,
-            session_timeout_ms=opts.session_timeout_ms,
-            metadata_max_age_ms=opts.metadata_max_age_ms, **opts.client,
+            isolation_level="read_committed", max_poll_interval_ms=sc.max_poll_interval_ms,
+            max_poll_records=sc.max_poll_records, group_instance_id=sc.instance_id,
+            session_timeout_ms=sc.session_timeout_ms,
+            metadata_max_age_ms=sc.metadata_max_age_ms, **client,
         )
-        extra: dict[str, Any] = {}
-        if eos:
-            extra = {"transactional_id": opts.transactional_id,
-                     "transaction_timeout_ms": opts.transaction_timeout_ms}
-        self.producer = KafkaProducer(
-            acks="all" if eos else _acks(opts.acks), linger_ms=opts.linger_ms,
-            batch_size=opts.batch_bytes,
-            compression_type=None if opts.compression in (None, "none") else opts.compression,
-            **extra, **opts.client,
-        )
-        if eos:
-            self.producer.init_transactions()
-        self.committer = (ExactlyOnceCommitter(self.producer, self.consumer) if eos
-                          else AtLeastOnceCommitter(self.producer, self.consumer))
-        self._wait_for_topic(opts.input_topic)
-        self.consumer.subscribe([opts.input_topic], listener=_listener_class()(self))
+        self._settings = settings
+        self.limit = settings.document.max_bytes + OUTPUT_ENVELOPE
+        self.producer = self._producer()
+        kind = ExactlyOnceCommitter if eos else AtLeastOnceCommitter
+        self.committer: AtLeastOnceCommitter | ExactlyOnceCommitter = kind(
+            self.producer, self.consumer, Limits(self.limit, self._topic_limits()),
+            settings.topics.dlq, sc.delivery_timeout_s)
+        self.committer.renew = self._renew_producer
+        self._wait_for_topic(settings.topics.input)
+        self.consumer.subscribe([settings.topics.input], listener=_listener_class()(self))
         self._paused = False
+
+    def _producer(self) -> Any:
+        """The output producer: idempotent, acks=all, requests sized for the largest output
+        (``document.max_bytes`` plus the verdict envelope); transactional in exactly-once mode."""
+        from kafka import KafkaProducer
+
+        s = self._settings
+        extra: dict[str, Any] = {}
+        if s.scorer.delivery == "exactly-once":
+            extra = {"transactional_id": transactional_id(s),
+                     "transaction_timeout_ms": s.scorer.transaction_timeout_ms}
+        pr = s.producer
+        producer = KafkaProducer(
+            acks="all", linger_ms=pr.linger_ms, batch_size=pr.batch_bytes,
+            max_request_size=self.limit + RECORD_OVERHEAD,
+            compression_type=None if pr.compression == "none" else pr.compression,
+            **extra, **s.kafka.client_kwargs(),
+        )
+        if extra:
+            producer.init_transactions()
+        return producer
+
+    def _topic_limits(self) -> dict[str, int]:
+        """``max.message.bytes`` of the output topics, where the broker lets us read it."""
+        from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+        t = self._settings.topics
+        topics = [name for name in (t.accepted, t.rejected, t.dlq) if name]
+        try:
+            admin = KafkaAdminClient(**self._settings.kafka.client_kwargs())
+            try:
+                found = admin.describe_configs(
+                    [ConfigResource(ConfigResourceType.TOPIC, n) for n in topics],
+                    config_filter="all").get("topic", {})
+            finally:
+                admin.close()
+        except Exception as exc:  # no DescribeConfigs permission, or an older broker
+            log.warning("cannot read the output topics' max.message.bytes (%s): outputs are "
+                        "sized to the producer request size only", exc)
+            return {}
+        values = {n: found.get(n, {}).get("max.message.bytes", {}).get("value") for n in topics}
+        return {n: int(v) - RECORD_OVERHEAD for n, v in values.items() if v}
+
+    def _renew_producer(self, force: bool = False) -> None:
+        """Replace a producer in a fatal (not fenced) state, or one whose transaction got
+        stuck: init_transactions on the same transactional id aborts what it left open."""
+        manager = getattr(self.producer, "_transaction_manager", None)
+        broken = manager is not None and manager.has_fatal_error()
+        if not (force or broken):
+            return
+        log.warning("replacing the producer (%s)",
+                    manager.last_error if broken and manager else "transaction stuck")
+        with contextlib.suppress(Exception):
+            self.producer.close(timeout=1)
+        self.producer = self.committer.producer = self._producer()
 
     def _wait_for_topic(self, topic: str, timeout_s: float = 30.0) -> None:
         """Subscribe only once the topic's partitions are known (else none are assigned until
@@ -117,7 +156,7 @@ class KafkaIO:
         rejoin pending) when a short poll times out in the middle of it; after 1 s in that state
         a rejoin is requested, which completes normally.
         """
-        if self._stable():
+        if _is_stable(self.consumer.group_metadata()):
             self._unstable_since = 0.0
         else:
             timeout_ms = max(timeout_ms, 500)
@@ -132,11 +171,6 @@ class KafkaIO:
         batches = self.consumer.poll(timeout_ms=timeout_ms)
         return [rec for recs in batches.values() for rec in recs]
 
-    def _stable(self) -> bool:
-        from kafka.structs import MemberState
-
-        return bool(self.consumer.group_metadata().state == MemberState.STABLE)
-
     def set_paused(self, paused: bool) -> None:
         assigned = list(self.consumer.assignment())
         if paused:
@@ -147,6 +181,8 @@ class KafkaIO:
         metrics.PAUSED.set(len(assigned) if paused else 0)
 
     def update_lag(self) -> None:
+        """Lag gauges of the assigned partitions (a revoked one's series is removed)."""
+        lags = {}
         for tp in self.consumer.assignment():
             high = self.consumer.highwater(tp)
             if high is None:
@@ -156,32 +192,48 @@ class KafkaIO:
             except Exception:
                 continue
             if pos is not None:
-                metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
+                lags[tp] = max(0, high - pos)
+        with self._lock:  # a partition revoked meanwhile gets no gauge back
+            for tp, lag in lags.items():
+                if tp in self._assigned:
+                    labels = self._lag_labels[tp] = (tp.topic, str(tp.partition))
+                    metrics.CONSUMER_LAG.labels(*labels).set(lag)
 
     def commit(self) -> int:
-        """Deliver the completed prefix of every partition; returns messages delivered.
+        """Deliver the completed prefix of every partition; returns messages committed.
 
-        Skipped (0) while the group rebalances.  On failure the batch is kept for the next call
-        (duplicates possible in at-least-once mode only) and the error propagates.
+        Skipped (0) while the group is not stable; the group metadata of the stability check is
+        the one the transaction carries.  What a cycle could not commit is kept for the next one
+        (at-least-once keeps its acks, so nothing acked is sent twice); a fenced producer raises
+        FatalDeliveryError.
         """
+        meta = self.consumer.group_metadata()
         with self._lock:
             for tp, ready in self.tracker.pop_ready().items():
                 _merge(self._held, tp, ready)
-            if not self._held or not self._stable():
+            if not self._held or not _is_stable(meta):
                 return 0
             batch, self._held = self._held, {}
+        result = Delivered()
         try:
-            self.committer.deliver(batch)
-        except Exception:
-            with self._lock:  # keep for a retry what is still ours (same assignment epoch)
-                newer, self._held = self._held, {}
-                for tp, ready in batch.items():
-                    if self.tracker.owns(tp, ready.epoch):
-                        _merge(self._held, tp, ready)
-                for tp, ready in newer.items():
-                    _merge(self._held, tp, ready)
-            raise
-        return sum(len(r.items) for r in batch.values())
+            result = self.committer.deliver(batch, meta)
+        finally:
+            self._keep(batch, result)
+        if result.error:
+            self._renew_producer(force=result.renew)
+            raise DeliveryError(result.error)
+        return sum(result.done.values())
+
+    def _keep(self, batch: dict[Any, Held], result: Delivered) -> None:
+        """Hold again what the cycle did not commit and is still ours (same epoch)."""
+        with self._lock:
+            newer, self._held = self._held, {}
+            for tp, held in batch.items():
+                left = held.entries[result.done.get(tp, 0):]
+                if left and self.tracker.owns(tp, held.epoch):
+                    self._held[tp] = Held(held.epoch, left)
+            for tp, held in newer.items():
+                _merge_held(self._held, tp, held)
 
     def on_assigned(self, partitions: list[Any]) -> None:
         """Runs on kafka-python's network thread (incremental under cooperative rebalancing)."""
@@ -200,9 +252,14 @@ class KafkaIO:
         with self._lock:
             for tp in partitions:
                 held = self._held.pop(tp, None)
-                dropped += len(held.items) if held else 0
+                dropped += len(held.entries) if held else 0
             self._assigned.difference_update(partitions)
             metrics.ASSIGNED.set(len(self._assigned))
+            for tp in partitions:
+                labels = self._lag_labels.pop(tp, None)
+                if labels is not None:
+                    with contextlib.suppress(KeyError):
+                        metrics.CONSUMER_LAG.remove(*labels)
         log.info("%s %d partitions, %d uncommitted abandoned",
                  "lost" if lost else "revoked", len(partitions), dropped)
 
@@ -213,15 +270,26 @@ class KafkaIO:
             self.producer.close(timeout=timeout_s)
 
 
-def _merge(into: dict[Any, Ready[OutMessage]], tp: Any, ready: Ready[OutMessage]) -> None:
+def _merge(into: dict[Any, Held], tp: Any, ready: Ready[OutMessage]) -> None:
     """Append ``ready`` (later offsets) to what is held for ``tp``."""
-    held = into.get(tp)
-    if held is None:
-        into[tp] = Ready(list(ready.items), ready.commit_offset, ready.epoch)
+    _merge_held(into, tp, Held(ready.epoch, [Entry(o, m) for o, m in ready.items]))
+
+
+def _merge_held(into: dict[Any, Held], tp: Any, held: Held) -> None:
+    current = into.get(tp)
+    if current is None or current.epoch != held.epoch:
+        into[tp] = held
     else:
-        held.items.extend(ready.items)
-        held.commit_offset = ready.commit_offset
+        current.entries.extend(held.entries)
 
 
-def _acks(value: str) -> int | str:
-    return "all" if value == "all" else int(value)
+def _is_stable(meta: Any) -> bool:
+    from kafka.structs import MemberState
+
+    return bool(meta.state == MemberState.STABLE)
+
+
+def transactional_id(settings: MiraSettings) -> str:
+    """The exactly-once producer id: the setting, else ``<group_id>-<hostname>``."""
+    sc = settings.scorer
+    return sc.transactional_id or f"{sc.group_id}-{socket.gethostname()}"

@@ -15,9 +15,13 @@ from mira.contracts import (
     H_SCORE,
     DeadLetterReason,
     Document,
+    RepositoryManifest,
     ScoredDocument,
 )
+from mira.settings import TopicSettings
 from scorer.delivery import Kind, OutMessage
+
+UNKNOWN_SOURCE = "_unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,11 @@ class OutputTopics:
     accepted: str
     rejected: str | None
     dlq: str
+
+    @classmethod
+    def from_settings(cls, ts: TopicSettings) -> OutputTopics:
+        """An empty rejected topic (``MIRA_TOPICS_REJECTED=''``) disables it, like None."""
+        return cls(ts.accepted, ts.rejected or None, ts.dlq)
 
 
 def origin(record: Any) -> str:
@@ -47,11 +56,19 @@ def dead_letter(record: Any, reason: DeadLetterReason, detail: str,
         (H_ORIGIN, origin(record).encode()),
     ]
     return OutMessage(topics.dlq, record.key, value, headers, "dead", reason.value,
-                      _timestamp(record))
+                      _timestamp(record), origin(record))
 
 
-def scored(record: Any, doc: ScoredDocument, topics: OutputTopics) -> OutMessage:
-    """Accepted or rejected output (value = ScoredDocument JSON, mira-* headers)."""
+def source_label(source: str, manifest: RepositoryManifest) -> str:
+    """A source as a metric label: its name if the manifest names it, else ``_unknown`` (the
+    label set stays bounded whatever sources the input carries)."""
+    return source if source in manifest.source_groups or source in manifest.thresholds \
+        else UNKNOWN_SOURCE
+
+
+def scored(record: Any, doc: ScoredDocument, topics: OutputTopics, source: str) -> OutMessage:
+    """Accepted or rejected output (value = ScoredDocument JSON, mira-* headers); ``source`` is
+    the document's :func:`source_label`."""
     verdict = doc.mira
     topic = topics.accepted if verdict.decision == "accept" else topics.rejected
     headers = [
@@ -62,7 +79,7 @@ def scored(record: Any, doc: ScoredDocument, topics: OutputTopics) -> OutMessage
     kind: Kind = "accept" if verdict.decision == "accept" else "reject"
     return OutMessage(topic, record.key if record.key is not None else doc.id.encode(),
                       doc.model_dump_json().encode(), headers, kind, verdict.group,
-                      _timestamp(record))
+                      _timestamp(record), origin(record), source)
 
 
 def _timestamp(record: Any) -> int:

@@ -29,9 +29,9 @@ class Token(Generic[P]):
 
 @dataclass(slots=True)
 class Ready(Generic[T]):
-    """The completed prefix of one partition: outputs in offset order and the offset to commit."""
+    """The completed prefix of one partition: (offset, outputs) in offset order."""
 
-    items: list[T]
+    items: list[tuple[int, T]]
     commit_offset: int
     epoch: int = 0  # assignment epoch of the partition the items came from
 
@@ -79,11 +79,11 @@ class OffsetTracker(Generic[P, T]):
                 part = self._parts.get(key)
                 if part is None:
                     continue
-                items: list[T] = []
+                items: list[tuple[int, T]] = []
                 last = -1
                 while part.order and part.order[0] in part.done:
                     last = part.order.popleft()
-                    items.append(part.done.pop(last))
+                    items.append((last, part.done.pop(last)))
                 if items:
                     out[key] = Ready(items, last + 1, part.epoch)
         return out

@@ -1,105 +1,108 @@
-"""Score one micro-batch: tokenize, infer on Triton (retrying while it is unavailable), decide.
+"""The scorer's document flow: admit and route each consumed record, batch per group, score
+through the engine, and turn every outcome into exactly one output message.
 
-Returns one output record per document, in order.  Triton being down is never a document's
-fault: the batch waits and retries with backoff for as long as it takes (the app meanwhile
-pauses its input and reports not-ready).  A request Triton rejects as malformed dead-letters the
-batch as ``inference_failed``.
+Nothing a message contains can make ``accept`` or ``score`` raise: a record becomes a dead letter
+with a reason code, or a scored document.  Infrastructure failures (backend down, broken
+tokenizer pool) wait with backoff and never dead-letter; an unexpected exception on a batch is
+retried a bounded number of times, then the batch is scored one document at a time so only a
+document that fails alone is dead-lettered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
-
-import numpy as np
+from typing import Any
 
 from mira import metrics
-from mira.contracts import DeadLetterReason, GroupModel, RepositoryManifest
-from scorer.backend import BackendError
-from scorer.backoff import Backoff
-from scorer.batcher import Batch
+from mira.contracts import DeadLetterReason, RepositoryManifest, ScoredDocument
+from mira.engine.admit import Invalid, admit
+from mira.engine.backend import BackendUnavailable
+from mira.engine.backoff import Backoff
+from mira.engine.engine import Engine, score_documents
+from mira.engine.route import route
+from mira.settings import MiraSettings
+from scorer.batcher import Batch, MicroBatcher
 from scorer.delivery import OutMessage
-from scorer.messages import OutputTopics, Pending, dead_letter, scored
-from scorer.route import decide
-from scorer.tokenpool import TokenizerPool
-from scorer.triton_backend import AsyncTritonScorer, TritonUnavailable
+from scorer.messages import OutputTopics, Pending, dead_letter, scored, source_label
+from scorer.offsets import OffsetTracker
 
 log = logging.getLogger(__name__)
 
 
-class BatchScorer:
-    def __init__(self, triton: AsyncTritonScorer, tokens: TokenizerPool,
-                 topics: OutputTopics) -> None:
-        self.triton = triton
-        self.tokens = tokens
-        self.topics = topics
-        self.healthy = True
-        self._old: list[TokenizerPool] = []
+class Scoring:
+    def __init__(self, settings: MiraSettings, engine: Engine,
+                 manifest: Callable[[], RepositoryManifest],
+                 tracker: OffsetTracker[Any, OutMessage]) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.manifest = manifest
+        self.tracker = tracker
+        self.topics = OutputTopics.from_settings(settings.topics)
+        sc = settings.scorer
+        self.batcher: MicroBatcher[Pending] = MicroBatcher(sc.batch_size, sc.max_wait_ms / 1e3)
+        self.tasks: set[asyncio.Task[None]] = set()
 
-    def swap_tokens(self, pool: TokenizerPool) -> None:
-        self._old.append(self.tokens)
-        self.tokens = pool
+    def accept(self, rec: Any, now: float) -> None:
+        """Start tracking a consumed record; admit, route, and batch it (or dead-letter it)."""
+        from kafka.structs import TopicPartition
 
-    def close(self) -> None:
-        for pool in [self.tokens, *self._old]:
-            pool.close()
+        metrics.DOCS_IN.labels(rec.topic).inc()
+        token = self.tracker.start(TopicPartition(rec.topic, rec.partition), rec.offset)
+        doc = admit(rec.value, self.settings.document)
+        group = doc if isinstance(doc, Invalid) else route(doc, self.manifest(),
+                                                           self.settings.scorer.unknown_source)
+        if isinstance(group, Invalid):
+            self.tracker.complete(token, dead_letter(rec, group.reason, group.detail,
+                                                     self.topics))
+            return
+        assert not isinstance(doc, Invalid)
+        full = self.batcher.add(group, Pending(rec, doc, token), now)
+        if full is not None:
+            self.dispatch([full])
 
-    async def score(self, batch: Batch[Pending],
-                    manifest: Callable[[], RepositoryManifest]) -> list[OutMessage]:
-        items = batch.items
-        t0 = time.perf_counter()
-        ids, mask = await self.tokens.encode([p.doc.text for p in items])
-        metrics.TOKENIZE_SECONDS.labels(batch.group).observe(time.perf_counter() - t0)
-        try:
-            current, gm, anchors, score = await self._infer(batch.group, ids, mask, manifest)
-        except BackendError as exc:
-            reason, detail = DeadLetterReason.INFERENCE_FAILED, str(exc)
-            return [dead_letter(p.record, reason, detail, self.topics) for p in items]
-        outs = []
-        for p, row, value in zip(items, anchors, score, strict=True):
-            try:
-                doc = decide(p.doc, batch.group, dict(zip(gm.anchors, row.tolist(), strict=True)),
-                             float(value), current)
-            except KeyError as exc:  # no threshold for this source in the manifest
-                outs.append(dead_letter(p.record, DeadLetterReason.UNKNOWN_SOURCE, str(exc),
-                                        self.topics))
-                continue
-            outs.append(scored(p.record, doc, self.topics))
-        return outs
+    def dispatch(self, batches: list[Batch[Pending]]) -> None:
+        for batch in batches:
+            task = asyncio.create_task(self.score(batch))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
 
-    async def _infer(
-        self, group: str, ids: np.ndarray, mask: np.ndarray,
-        manifest: Callable[[], RepositoryManifest],
-    ) -> tuple[RepositoryManifest, GroupModel, np.ndarray, np.ndarray]:
-        backoff = Backoff(0.1, 5.0)
+    async def score(self, batch: Batch[Pending]) -> None:
+        results = await self._results(batch)
+        manifest = self.manifest()
+        for pending, res in zip(batch.items, results, strict=True):
+            out = (dead_letter(pending.record, res.reason, res.detail, self.topics)
+                   if isinstance(res, Invalid) else
+                   scored(pending.record, res, self.topics, source_label(res.source, manifest)))
+            self.tracker.complete(pending.token, out)
+
+    async def _results(self, batch: Batch[Pending]) -> list[ScoredDocument | Invalid]:
+        es = self.settings.engine
+        backoff = Backoff(es.retry_initial_s, es.retry_max_s)
+        failures = 0
+        docs = [p.doc for p in batch.items]
         while True:
-            current = manifest()  # re-read each attempt: a reload may switch the version
-            gm = current.groups.get(group)
-            if gm is None:
-                raise BackendError(f"group {group!r} is no longer in the manifest")
-            t0 = time.perf_counter()
-            metrics.IN_FLIGHT.inc()
             try:
-                anchors, score = await self.triton.score(gm.model, str(gm.version), ids, mask)
-            except TritonUnavailable as exc:
-                metrics.TRITON_ERRORS.labels(group).inc()
-                self.healthy = False
-                delay = backoff.next_delay()
-                log.warning("triton unavailable for %s (retry in %.2f s): %s",
-                            gm.model, delay, exc)
-                await asyncio.sleep(delay)
-                continue
-            except BackendError:
-                metrics.TRITON_ERRORS.labels(group).inc()
-                raise
-            finally:
-                metrics.IN_FLIGHT.dec()
-            self.healthy = True
-            metrics.TRITON_LATENCY.labels(group).observe(time.perf_counter() - t0)
-            metrics.BATCH_SIZE.labels(group).observe(len(ids))
-            if anchors.shape[1] != len(gm.anchors):
-                raise BackendError(f"{gm.model} returned {anchors.shape[1]} anchors, "
-                                   f"manifest lists {len(gm.anchors)}")
-            return current, gm, anchors, score
+                if failures > es.ambiguous_retries:  # bounded: each document alone now
+                    return [await self._alone(batch.group, d) for d in docs]
+                return await score_documents(self.engine, self.manifest(), batch.group, docs,
+                                             es.pre_cut_margin)
+            except BackendUnavailable as exc:  # infrastructure: wait, never dead-letter
+                self.engine.healthy = False
+                log.warning("batch of %s waits for the backend: %s", batch.group, exc)
+            except Exception:  # a bug, not a document's proven fault: bounded, then isolate
+                failures += 1
+                log.exception("scoring a batch of %s failed (%d)", batch.group, failures)
+            await asyncio.sleep(backoff.next_delay())
+
+    async def _alone(self, group: str, doc: Any) -> ScoredDocument | Invalid:
+        try:
+            results = await score_documents(self.engine, self.manifest(), group, [doc],
+                                            self.settings.engine.pre_cut_margin)
+        except BackendUnavailable:
+            raise
+        except Exception as exc:  # fails alone after its batch-mates: this document's fault
+            return Invalid(DeadLetterReason.INFERENCE_FAILED,
+                           f"internal error on this document: {type(exc).__name__}: {exc}")
+        return results[0]

@@ -3,5 +3,6 @@
 pytest_plugins = [
     "tests.fixtures.corpus",
     "tests.fixtures.services",
+    "tests.fixtures.security",
     "tests.fixtures.teacher",
 ]

@@ -28,22 +28,12 @@ from mira.corpus.sources import (
 )
 from mira.corpus.split import SPLITTERS
 from mira.progress import bar, progress
+from mira.settings import CorpusSettings
+from mira.tokens import tokens_of_bytes
 
 log = logging.getLogger(__name__)
 
 BINARY_SNIFF = 8192
-BYTES_PER_TOKEN = 4  # approx_tokens = ceil(utf-8 bytes / 4): BPE tokenizers average ~4 B/token
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    max_docs: int | None = None
-    seed: int = 0
-    per_source_cap: int | None = None
-    max_doc_bytes: int = 32 * 1024
-    min_doc_bytes: int = 200
-    oversize: Literal["cut", "skip"] = "cut"
-    max_file_bytes: int = 16 * 1024 * 1024
 
 
 @dataclass
@@ -56,11 +46,6 @@ class _State:
     tokens: int = 0
     truncated: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
-
-
-def approx_tokens(nbytes: int) -> int:
-    """Approximate token count of ``nbytes`` of UTF-8 text (ceil(bytes / 4))."""
-    return -(-nbytes // BYTES_PER_TOKEN)
 
 
 def doc_id(source: str, origin: str, part: str) -> str:
@@ -110,7 +95,7 @@ def decode_candidate(cand: Candidate, spec: SourceSpec, max_file_bytes: int) -> 
 class CorpusBuild:
     """One build: list sources, then :meth:`documents`, then :meth:`report`."""
 
-    def __init__(self, specs: Sequence[SourceSpec], options: BuildOptions,
+    def __init__(self, specs: Sequence[SourceSpec], options: CorpusSettings,
                  packages: PackageIndex | None = None) -> None:
         self.options = options
         self._packages = packages
@@ -182,7 +167,7 @@ class CorpusBuild:
         nbytes = len(text.encode("utf-8"))
         st.docs += 1
         st.bytes += nbytes
-        st.tokens += approx_tokens(nbytes)
+        st.tokens += tokens_of_bytes(nbytes)
         st.truncated += truncated
         return Document(id=doc_id(st.spec.slug, cand.origin, part), source=st.spec.slug, text=text,
                         meta=self._meta(st.spec, cand, part, nbytes, size if truncated else None))
@@ -194,7 +179,7 @@ class CorpusBuild:
         return {
             "kind": spec.kind, "origin": cand.origin, "part": part, "package": package,
             "license": spec.license_for(package) or ("see license_file" if license_file else None),
-            "license_file": license_file, "bytes": nbytes, "approx_tokens": approx_tokens(nbytes),
+            "license_file": license_file, "bytes": nbytes, "approx_tokens": tokens_of_bytes(nbytes),
             "truncated": orig_bytes is not None, "orig_bytes": orig_bytes,
         }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from mira.cli import Context, fail
+from mira.command import Context, fail, overrides, settings_options
 
 
 @click.group()
@@ -20,41 +20,28 @@ def corpus() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("corpus.jsonl"), show_default=True,
               help="Output file: .jsonl, or .parquet (needs pyarrow).")
-@click.option("--max-docs", type=int, help="Total documents, spread round-robin over sources.")
-@click.option("--seed", type=int, help="Sampling seed (default 0).")
-@click.option("--per-source-cap", type=int, help="At most this many documents per source.")
-@click.option("--max-doc-bytes", type=int, help="Longer documents are cut (or skipped). [32768]")
-@click.option("--min-doc-bytes", type=int, help="Shorter documents are skipped. [200]")
-@click.option("--oversize", type=click.Choice(["cut", "skip"]),
-              help="What to do past --max-doc-bytes. [cut]")
-@click.option("--max-file-bytes", type=int, help="Files larger than this are skipped unread.")
-@click.option("--require-sources", type=int, help="Fail (exit 1) if fewer sources have documents.")
+@settings_options("corpus")
 @click.option("--source", "only", multiple=True, help="Only this source (repeatable).")
 @click.option("--exclude-source", "exclude", multiple=True, help="Leave this source out.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the build summary (CorpusReport JSON) here.")
 @click.pass_obj
 def build(obj: Context, out: Path, only: tuple[str, ...], exclude: tuple[str, ...],
-          report: Path | None, **flags: Any) -> None:
+          report: Path | None, **options: Any) -> None:
     """Build a corpus: balanced sample over all sources found on this machine."""
-    from mira.corpus.build import BuildOptions, CorpusBuild
+    from mira.corpus.build import CorpusBuild
     from mira.corpus.catalog import by_slug
     from mira.corpus.dpkg import PackageIndex
     from mira.corpus.report import log_report, too_few_sources
     from mira.corpus.writer import WriterError, write_documents
 
-    cs = obj.settings({"corpus": flags}).corpus
+    cs = obj.settings(overrides(options)).corpus
     try:
         dropped = {s.slug for s in by_slug(list(exclude))} if exclude else set()
         specs = [s for s in by_slug(list(only)) if s.slug not in dropped]
     except KeyError as exc:
         fail(str(exc.args[0]))
-    options = BuildOptions(
-        max_docs=cs.max_docs, seed=cs.seed, per_source_cap=cs.per_source_cap,
-        max_doc_bytes=cs.max_doc_bytes, min_doc_bytes=cs.min_doc_bytes, oversize=cs.oversize,
-        max_file_bytes=cs.max_file_bytes,
-    )
-    job = CorpusBuild(specs, options, PackageIndex())
+    job = CorpusBuild(specs, cs, PackageIndex())
     try:
         written = write_documents(job.documents(), out)
     except (WriterError, OSError) as exc:
@@ -74,11 +61,12 @@ def build(obj: Context, out: Path, only: tuple[str, ...], exclude: tuple[str, ..
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any line is malformed.")
-def stats(file: Path, as_json: bool, strict: bool) -> None:
+@click.pass_obj
+def stats(obj: Context, file: Path, as_json: bool, strict: bool) -> None:
     """Per-source and per-group table of a corpus file (.jsonl or .parquet)."""
     from mira.corpus.stats import compute_stats, render_table
 
-    result = compute_stats(file)
+    result = compute_stats(file, obj.settings().document)
     for bad in result.malformed:
         click.echo(f"{file}:{bad.line}: malformed: {bad.error}", err=True)
     if as_json:

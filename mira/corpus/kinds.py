@@ -18,8 +18,3 @@ UNKNOWN_KIND = "other"
 def kind_of(source: str) -> str:
     """The suggested group of a source slug (``other`` for an unknown prefix)."""
     return KIND_BY_PREFIX.get(source.split("_", 1)[0], UNKNOWN_KIND)
-
-
-def suggested_groups(sources: list[str]) -> dict[str, str]:
-    """Source -> suggested group for the given slugs (sorted by source)."""
-    return {s: kind_of(s) for s in sorted(sources)}

@@ -1,24 +1,23 @@
 """Describe a corpus file: documents, bytes, approximate tokens and lengths per source and group.
 
-Malformed records (not JSON, not a Document v1) are counted and reported with their 1-based line
-number (row number for Parquet), never skipped silently.
+Records are read by the one reader and judged by admission: refused ones (blank lines, not JSON,
+not a Document v1...) are counted and reported with their reason code and 1-based line number
+(row number for Parquet), never skipped silently.
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from mira.contracts import Document
-from mira.corpus.build import approx_tokens
 from mira.corpus.kinds import kind_of
+from mira.engine.admit import Invalid, admit
+from mira.reader import read_records
+from mira.settings import DocumentSettings
+from mira.tokens import tokens_of_bytes
 
 
 @dataclass(frozen=True)
@@ -56,69 +55,22 @@ class CorpusStats:
                 "malformed": [asdict(m) for m in self.malformed]}
 
 
-def _first_line(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "document"
-        return f"not a Document v1: {where}: {err['msg']}"
-    if isinstance(exc, json.JSONDecodeError):
-        return f"invalid JSON: {exc.msg} (col {exc.colno})"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-def _records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line number, parsed object or error) for every non-blank line / Parquet row."""
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        row = 0
-        for batch in pq.ParquetFile(path).iter_batches():
-            for rec in batch.to_pylist():
-                row += 1
-                yield row, rec
-        return
-    with path.open("rb") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                yield lineno, json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                yield lineno, f"bad UTF-8 at byte {exc.start}"
-            except json.JSONDecodeError as exc:
-                yield lineno, _first_line(exc)
-
-
-def _validate(obj: dict[str, Any] | str) -> Document | str:
-    if isinstance(obj, str):
-        return obj
-    if not isinstance(obj, dict):
-        return f"not a Document v1: top level is {type(obj).__name__}"
-    if isinstance(obj.get("meta"), str):  # Parquet stores meta as a JSON string
-        try:
-            obj = {**obj, "meta": json.loads(obj["meta"] or "{}")}
-        except json.JSONDecodeError as exc:
-            return f"meta is not JSON: {exc.msg}"
-    try:
-        return Document.model_validate(obj)
-    except ValidationError as exc:
-        return _first_line(exc)
-
-
 def _row(name: str, group: str, lengths: list[int]) -> Row:
-    return Row(name, group, len(lengths), sum(lengths), sum(approx_tokens(n) for n in lengths),
+    return Row(name, group, len(lengths), sum(lengths), sum(tokens_of_bytes(n) for n in lengths),
                min(lengths), float(statistics.median(lengths)), max(lengths))
 
 
-def compute_stats(path: Path) -> CorpusStats:
-    """Read the whole file once and build the per-source, per-group and total rows."""
+def compute_stats(path: Path, limits: DocumentSettings) -> CorpusStats:
+    """Read the whole file once (the one reader and admission) and build the per-source,
+    per-group and total rows; refused records are listed with their line (or row) number."""
     result = CorpusStats(file=str(path))
     by_source: dict[str, list[int]] = defaultdict(list)
     group_of: dict[str, str] = {}
-    for lineno, obj in _records(path):
-        doc = _validate(obj)
-        if isinstance(doc, str):
-            result.malformed.append(Malformed(lineno, doc))
+    for rec in read_records([path], limits.max_bytes):
+        doc = admit(rec.raw, limits, rec.size)
+        if isinstance(doc, Invalid):
+            line = int(rec.origin.rsplit(":", 1)[1])
+            result.malformed.append(Malformed(line, f"{doc.reason.value}: {doc.detail}"))
             continue
         by_source[doc.source].append(len(doc.text.encode("utf-8", "surrogatepass")))
         kind = doc.meta.get("kind")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 import click
 
-from mira.cli import Context, fail
+from mira.command import Context, fail
 from mira.services.common import Service, ServiceError
+from mira.services.secure_local import kafka_exports, triton_exports
 from mira.services.state import (
+    ServiceRecord,
     ServicesState,
     is_running,
     load_state,
@@ -19,6 +22,7 @@ from mira.services.state import (
     state_path,
     stop_record,
 )
+from mira.settings import MiraSettings
 
 
 @click.group()
@@ -27,7 +31,7 @@ def services() -> None:
 
 
 def _build(kafka: bool, triton_repo: Path | None, explicit: bool,
-           prometheus: bool, targets: list[str]) -> list[Service]:
+           prometheus: bool, targets: list[str], secure: bool) -> list[Service]:
     from mira.services.kafka import KafkaBroker, external_bootstrap
     from mira.services.prometheus import PrometheusServer
     from mira.services.triton import TritonServer
@@ -35,15 +39,44 @@ def _build(kafka: bool, triton_repo: Path | None, explicit: bool,
     root = services_root()
     out: list[Service] = []
     external = external_bootstrap()
+    pki = None
+    if secure:
+        from mira.services.kafka_secure import SecureKafkaBroker
+        from mira.services.secure_local import local_pki, triton_tls
+
+        shutil.rmtree(root / "tls", ignore_errors=True)
+        pki = local_pki(root)
     if kafka and external:
         click.echo(f"kafka: not started, MIRA_KAFKA_BOOTSTRAP={external} is used", err=True)
     elif kafka:
-        out.append(KafkaBroker(root / "kafka"))
+        workdir = root / "kafka"
+        out.append(SecureKafkaBroker(workdir, pki=pki) if pki else KafkaBroker(workdir))
     if triton_repo is not None:
-        out.append(TritonServer(triton_repo, root / "triton", explicit=explicit))
+        out.append(TritonServer(triton_repo, root / "triton", explicit=explicit,
+                                tls=triton_tls(pki) if pki else None))
     if prometheus:
         out.append(PrometheusServer(targets, root / "prometheus"))
     return out
+
+
+def _record(service: Service, settings: MiraSettings) -> ServiceRecord:
+    """The state record; a secure broker also gets the local user, topics and ACLs now."""
+    record = record_of(service)
+    if secure_broker(service):
+        from mira.services.secure_local import LocalAccess, provision
+
+        t = settings.topics
+        outputs = tuple(x for x in (t.accepted, t.rejected, t.dlq) if x)
+        access = LocalAccess(t.input, outputs, settings.scorer.group_id,
+                             settings.producer.partitions)
+        record.endpoints.update(provision(service, access))  # type: ignore[arg-type]
+    return record
+
+
+def secure_broker(service: Service) -> bool:
+    from mira.services.kafka_secure import SecureKafkaBroker
+
+    return isinstance(service, SecureKafkaBroker)
 
 
 @services.command()
@@ -57,9 +90,12 @@ def _build(kafka: bool, triton_repo: Path | None, explicit: bool,
 @click.option("--target", "targets", multiple=True,
               help="Prometheus scrape target host:port (repeatable; default: the scorer's "
                    "metrics port and Triton's metrics).")
+@click.option("--secure", is_flag=True,
+              help="Kafka with SASL_SSL (SCRAM-SHA-512), mutual TLS and ACLs for a local user "
+                   "`mira`; Triton gRPC over mutual TLS. Passwords stay in files.")
 @click.pass_obj
 def up(obj: Context, kafka: bool, triton_repo: Path | None, explicit: bool,
-       prometheus: bool, targets: tuple[str, ...]) -> None:
+       prometheus: bool, targets: tuple[str, ...], secure: bool) -> None:
     """Start services detached; state goes to the user's cache dir."""
     settings = obj.settings()
     state = load_state()
@@ -71,7 +107,7 @@ def up(obj: Context, kafka: bool, triton_repo: Path | None, explicit: bool,
     chosen = list(targets) or [f"127.0.0.1:{settings.scorer.metrics_port}"]
     started = ServicesState()
     try:
-        todo = _build(kafka, triton_repo, explicit, prometheus, chosen)
+        todo = _build(kafka, triton_repo, explicit, prometheus, chosen, secure)
         for service in todo:
             if service.name == "prometheus" and not targets:
                 service.targets += [  # type: ignore[attr-defined]
@@ -80,7 +116,7 @@ def up(obj: Context, kafka: bool, triton_repo: Path | None, explicit: bool,
             click.echo(f"starting {service.name} ...", err=True)
             service.detached = True
             service.start()
-            started.services.append(record_of(service))
+            started.services.append(_record(service, settings))
             save_state(started)
     except ServiceError as exc:
         for record in started.services:
@@ -101,6 +137,8 @@ def down(keep_dirs: bool) -> None:
     for record in reversed(state.services):
         was = stop_record(record, remove_dir=not keep_dirs)
         click.echo(f"{record.name}: {'stopped' if was else 'was not running'}")
+    if not keep_dirs:
+        shutil.rmtree(services_root() / "tls", ignore_errors=True)  # `up --secure` certificates
     save_state(ServicesState())
 
 
@@ -125,10 +163,9 @@ def _print_status(state: ServicesState) -> bool:
         click.echo(f"{record.name:<11} {'up' if alive else 'DOWN':<5} pid={record.pid:<8} {ends}")
         click.echo(f"{'':<11} log={record.log}")
         if record.name == "kafka":
-            exports.append(f"export MIRA_KAFKA_BOOTSTRAP={record.endpoints['bootstrap']}")
+            exports += kafka_exports(record.endpoints)
         if record.name == "triton":
-            exports.append(f"export MIRA_TRITON_GRPC_URL={record.endpoints['grpc']}")
-            exports.append(f"export MIRA_TRITON_HTTP_URL={record.endpoints['http']}")
+            exports += triton_exports(record.endpoints)
     for line in exports:
         click.echo(line)
     return all_up

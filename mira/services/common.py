@@ -235,6 +235,17 @@ class Service:
             self._proc = None
         self._after_stop()
 
+    def kill(self) -> None:
+        """SIGKILL the process group at once (fault tests); ``start`` restarts it on the same
+        ports and the same data."""
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=10)
+            self._proc = None
+        self._after_stop()
+
     def close(self) -> None:
         """Stop and remove the work dir if this object created it."""
         self.stop()

@@ -108,6 +108,7 @@ class KafkaBroker(Service):
     """One KRaft broker+controller; ``.bootstrap`` is ``127.0.0.1:PORT``."""
 
     name = "kafka"
+    log4j = _LOG4J2
 
     def __init__(self, workdir: Path | None = None, *, version: str = KAFKA_VERSION,
                  heap: str = "512m", port: int | None = None, ready_timeout_s: float = 90.0,
@@ -176,11 +177,11 @@ class KafkaBroker(Service):
         self._java = require_binary("java", "install a JDK 17+ (apt-get install openjdk-17-jre)")
         self._libs = resolve_jars(self.version)
         shutil.rmtree(self.data_dir, ignore_errors=True)  # a new broker: fresh storage
-        (self.workdir / "log4j2.properties").write_text(_LOG4J2)
+        (self.workdir / "log4j2.properties").write_text(self.log4j)
         self.config_path.write_text(
             "".join(f"{k}={v}\n" for k, v in self._properties().items()))
         cmd = [*self._jvm(), "kafka.tools.StorageTool", "format", "--standalone",
-               "-t", _cluster_id(), "-c", str(self.config_path)]
+               f"--cluster-id={_cluster_id()}", "-c", str(self.config_path)]
         with self.log_path.open("ab") as out:
             done = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)
         if done.returncode != 0:

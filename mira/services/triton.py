@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from mira.services.common import Service, ServiceError, free_port, repo_root
@@ -100,6 +101,22 @@ def clean_stale_shm(min_age_s: float = 120.0) -> int:
     return removed
 
 
+@dataclass(frozen=True)
+class TritonTls:
+    """gRPC over TLS: the server's certificate and key; ``mutual`` also requires a client
+    certificate signed by ``root_cert``. HTTP and metrics stay plaintext (loopback only here)."""
+
+    cert: Path
+    key: Path
+    root_cert: Path
+    mutual: bool = False
+
+    def flags(self) -> list[str]:
+        out = ["--grpc-use-ssl=true", f"--grpc-server-cert={self.cert}",
+               f"--grpc-server-key={self.key}", f"--grpc-root-cert={self.root_cert}"]
+        return [*out, "--grpc-use-ssl-mutual=true"] if self.mutual else out
+
+
 class TritonServer(Service):
     """Triton on 127.0.0.1 with gRPC, HTTP and metrics ports; python backend only."""
 
@@ -107,8 +124,10 @@ class TritonServer(Service):
 
     def __init__(self, model_repository: Path, workdir: Path | None = None, *,
                  explicit: bool = True, env_dir: Path | None = None,
-                 ready_timeout_s: float = 120.0, log_verbose: int = 0):
+                 ready_timeout_s: float = 120.0, log_verbose: int = 0,
+                 tls: TritonTls | None = None):
         super().__init__(workdir, ready_timeout_s)
+        self.tls = tls
         self.model_repository = Path(model_repository).resolve()
         self.explicit = explicit
         self.env_dir = Path(env_dir) if env_dir else default_triton_env()
@@ -135,7 +154,11 @@ class TritonServer(Service):
         return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def endpoints(self) -> dict[str, str]:
-        return {"grpc": self.grpc_url, "http": self.http_url, "metrics": self.metrics_url}
+        out = {"grpc": self.grpc_url, "http": self.http_url, "metrics": self.metrics_url}
+        if self.tls is not None:
+            out["grpc_tls"] = "mutual" if self.tls.mutual else "server"
+            out["ssl_root_cert"] = str(self.tls.root_cert)
+        return out
 
     def _prepare(self) -> None:
         if not self.model_repository.is_dir():
@@ -159,6 +182,8 @@ class TritonServer(Service):
             "--disable-auto-complete-config",
             f"--log-verbose={self.log_verbose}",
         ]
+        if self.tls is not None:
+            cmd += self.tls.flags()
         if self.explicit:
             cmd.append("--model-control-mode=explicit")
             cmd += [f"--load-model={name}" for name in self._loaded]

@@ -100,3 +100,13 @@ def test_schema_command_prints_every_contract_and_one() -> None:
     assert json.loads(res.stdout) == Document.model_json_schema()
     res = runner.invoke(main, ["schema", "nope"])
     assert res.exit_code == 2
+
+
+def test_every_reason_code_is_documented() -> None:
+    from pathlib import Path
+
+    from mira.contracts import REASON_DOCS, DeadLetterReason
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "reliability.md").read_text()
+    for reason in DeadLetterReason:
+        assert f"| `{reason.value}` | {REASON_DOCS[reason]} |" in text, reason

@@ -17,12 +17,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from discovery.corpus_io import by_source
-from discovery.driver import drive
+from discovery.run import drive
 from discovery.rundir import RunDir
 from discovery.teacher.base import Prompt, Sampling
 from mira.settings import TeacherSettings
-from tests.fixtures.teacher import TEACHER_RUN
+from tests.fixtures.teacher import TEACHER_RUN, corpus_of, sizes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -74,8 +73,9 @@ def test_sigkill_then_resume(teacher_run: Path, small_corpus: Path, local_teache
 
     local_teacher.complete = counting
     try:
-        out = drive(("annotate",), by_source(small_corpus), run, TeacherSettings(batch_size=BATCH),
-                    SIZES | {"only": [group]}, {}, teacher=local_teacher)
+        out = drive(("annotate",), corpus_of(small_corpus), run,
+                    TeacherSettings(batch_size=BATCH), sizes(**SIZES), {}, only=[group],
+                    teacher=local_teacher)
     finally:
         del local_teacher.complete
     assert sum(asked) == SIZES["docs_per_group"] - cached  # only the unfinished documents

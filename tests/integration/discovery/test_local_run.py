@@ -10,14 +10,13 @@ from typing import Any
 
 import pytest
 
-from discovery.corpus_io import by_source
-from discovery.driver import drive
-from discovery.prompts import cut
 from discovery.rubrics.cluster import content_version
+from discovery.run import drive
 from discovery.rundir import RunDir
+from discovery.teacher.prompts import cut
 from mira.contracts import Anchor, Annotation, GroupingArtifact, RubricArtifact
 from mira.settings import TeacherSettings
-from tests.fixtures.teacher import TEACHER_RUN
+from tests.fixtures.teacher import TEACHER_RUN, corpus_of, sizes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -25,7 +24,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def test_artifacts_validate(teacher_run: Path, small_corpus: Path) -> None:
     run = RunDir(teacher_run)
     grouping = GroupingArtifact.model_validate_json(run.grouping.read_text())
-    docs = {d.id: d for ds in by_source(small_corpus).values() for d in ds}
+    docs = {d.id: d for ds in corpus_of(small_corpus).values() for d in ds}
     assert grouping.k == TEACHER_RUN["k"]
     assert set(grouping.source_to_group()) == {d.source for d in docs.values()}
     for g in grouping.groups:
@@ -52,6 +51,6 @@ def test_artifacts_validate(teacher_run: Path, small_corpus: Path) -> None:
 
 def test_rerun_asks_nothing(teacher_run: Path, small_corpus: Path, local_teacher: Any) -> None:
     before = local_teacher.generated_tokens
-    drive(("rubrics", "annotate"), by_source(small_corpus), RunDir(teacher_run),
-          TeacherSettings(batch_size=8), TEACHER_RUN, {}, teacher=local_teacher)
+    drive(("rubrics", "annotate"), corpus_of(small_corpus), RunDir(teacher_run),
+          TeacherSettings(batch_size=8), sizes(), {}, teacher=local_teacher)
     assert local_teacher.generated_tokens == before

@@ -17,14 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from discovery.corpus_io import by_source
-from discovery.driver import drive
+from discovery.run import drive
 from discovery.rundir import RunDir
 from discovery.teacher.openai_http import OpenAITeacher
 from discovery.teacher.weights import converted_dir, packaged_gguf
 from mira.contracts import Annotation, GroupingArtifact, RubricArtifact
 from mira.settings import TeacherSettings
-from tests.fixtures.teacher import TEACHER_RUN
+from tests.fixtures.teacher import corpus_of, sizes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -74,12 +73,12 @@ def test_all_stages_over_http(served_model: tuple[str, str], small_corpus: Path,
     teacher = OpenAITeacher(url, model, timeout_s=120, concurrency=2, max_new_tokens=160,
                             max_retries=1, seed=3)
     run = RunDir(tmp_path / "run")
-    corpus = by_source(small_corpus)
-    sizes = TEACHER_RUN | SIZES | {"only": []}
+    corpus = corpus_of(small_corpus)
+    ds = sizes(**SIZES)
     # same grouping options as teacher_run, so group names match it (deterministic)
-    drive(("groups",), corpus, run, TeacherSettings(), sizes, {})
+    drive(("groups",), corpus, run, TeacherSettings(), ds, {})
     assert run.grouping.read_text() == (teacher_run / "grouping.json").read_text()
-    summary = drive(("rubrics",), corpus, run, TeacherSettings(batch_size=3), sizes, {},
+    summary = drive(("rubrics",), corpus, run, TeacherSettings(batch_size=3), ds, {},
                     teacher=teacher)
     report = json.loads(run.report.read_text())
     for g in GroupingArtifact.model_validate_json(run.grouping.read_text()).groups:
@@ -92,7 +91,7 @@ def test_all_stages_over_http(served_model: tuple[str, str], small_corpus: Path,
             assert stats["failed"] == stats["docs"] and "error" in stats
             assert not run.rubric(g.name).exists()
             shutil.copytree(teacher_run / "rubrics", run.root / "rubrics", dirs_exist_ok=True)
-    annotated = drive(("annotate",), corpus, run, TeacherSettings(batch_size=3), sizes, {},
+    annotated = drive(("annotate",), corpus, run, TeacherSettings(batch_size=3), ds, {},
                       teacher=teacher)
     teacher.close()
     report = json.loads(run.report.read_text())

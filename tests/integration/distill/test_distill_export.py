@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from dataclasses import dataclass
@@ -10,15 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from discovery.demo_flow import distill_all
-from discovery.distill import DistillConfig
-from discovery.export import ExportOptions, sha256_file
-from discovery.export_run import export_run
-from discovery.thresholds import Retention
+from discovery.export.calibrate import Calibration
 from mira.contracts import Document, RepositoryManifest, StudentCard
-from scorer.filter_cli import build_pipeline, run_filter
-from scorer.ort_backend import OrtBackend
-from scorer.tokenize import BatchTokenizer
+from mira.engine.backend import ModelRef
+from mira.engine.build import model_refs
+from mira.engine.ort import OrtBackend
+from mira.engine.tokenize import BatchTokenizer, pre_cut
+from mira.repository import sha256_file
+from tests.fixtures.flows import distill, export, filter_repo
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 BUDGET = 0.5
@@ -29,7 +29,7 @@ class Exported:
     run: Path
     repo: Path
     manifest: RepositoryManifest
-    retention: Retention
+    cal: Calibration
     cards: list[StudentCard]
 
 
@@ -39,13 +39,12 @@ def exported(teacher_run: Path, small_corpus: Path,
     run = tmp_path_factory.mktemp("distill") / "run"
     shutil.copytree(teacher_run, run, ignore=shutil.ignore_patterns("students", "cache.sqlite"))
     assert list((run / "annotations").glob("*.jsonl")), f"{teacher_run} has no annotations"
-    groups = distill_all(run, DistillConfig(max_epochs=15, patience=4))
+    groups = distill(run, max_epochs=15, patience=4)
     cards = [StudentCard.model_validate_json((run / "students" / g / "student.json").read_text())
              for g in groups]
     repo = run / "repo"
-    manifest, retention = export_run(run, small_corpus, repo,
-                                     ExportOptions(budget=BUDGET, calibration_docs=100_000))
-    return Exported(run, repo, manifest, retention, cards)
+    manifest, cal = export(run, small_corpus, repo, budget=BUDGET, calibration_docs=100_000)
+    return Exported(run, repo, manifest, cal, cards)
 
 
 def corpus_docs(path: Path, n: int | None = None) -> list[Document]:
@@ -83,11 +82,9 @@ def test_manifest_checksums_and_layout(exported: Exported) -> None:
 def test_kept_token_share_meets_budget_on_calibration_corpus(exported: Exported,
                                                              small_corpus: Path,
                                                              tmp_path: Path) -> None:
-    assert abs(exported.retention.kept_share - BUDGET) <= 0.02
-    settings = _settings()
-    summary = run_filter(build_pipeline(exported.repo, settings, None), [small_corpus],
-                         tmp_path / "out", 64)
-    d = summary.as_dict(summary.count["in"])
+    assert abs(exported.cal.retention.kept_share - BUDGET) <= 0.02
+    summary = filter_repo(exported.repo, [small_corpus], tmp_path / "out")
+    d = summary.as_dict()
     assert d["dead_letter"] == 0
     assert abs(d["kept_token_share"] - BUDGET) <= 0.02
 
@@ -100,15 +97,15 @@ def test_filter_dead_letters_every_malformed_line(exported: Exported, small_corp
     mixed = tmp_path / "mixed.jsonl"
     mixed.write_bytes(b"\n".join(good[:10] + bad + good[10:]) + b"\n")
     out = tmp_path / "out"
-    summary = run_filter(build_pipeline(exported.repo, _settings(), None), [mixed], out, 8)
+    summary = filter_repo(exported.repo, [mixed], out, 8)
     counts = {k: len((out / f"{k}.jsonl").read_bytes().splitlines())
               for k in ("accepted", "rejected", "dead_letter")}
     assert summary.count["in"] == 26 == sum(counts.values())
     assert counts["dead_letter"] == 6
     dead = [json.loads(x) for x in (out / "dead_letter.jsonl").read_text().splitlines()]
     assert [d["origin"] for d in dead] == [f"{mixed}:{i}" for i in range(11, 17)]
-    assert {d["error"] for d in dead} == {"invalid_json", "bad_utf8", "missing_field",
-                                          "invalid_field"}
+    assert [d["error"] for d in dead] == ["invalid_json", "bad_utf8", "missing_field",
+                                          "not_an_object", "invalid_id", "invalid_id"]
 
 
 def test_triton_serves_the_repository_with_ort_scores(exported: Exported, small_corpus: Path,
@@ -118,36 +115,33 @@ def test_triton_serves_the_repository_with_ort_scores(exported: Exported, small_
     m = exported.manifest
     server = triton_factory(exported.repo)
     tok = BatchTokenizer.from_manifest(exported.repo, m)
-    ort = OrtBackend.from_manifest(exported.repo, m)
+    ort = OrtBackend.from_repository(exported.repo, model_refs(m), threads=None)
     client = grpcclient.InferenceServerClient(server.grpc_url)
     docs = corpus_docs(small_corpus, 24)
+    texts = [pre_cut(d.text, m.chars_per_token_of(d.source), m.max_length, m.max_chars, 1.3)
+             for d in docs]
     for gm in m.groups.values():
         server.load_model(gm.model)
-        ids, mask = tok.encode([d.text for d in docs])
+        ids, mask = tok.encode(texts)
         inputs = [grpcclient.InferInput("input_ids", list(ids.shape), "INT64"),
                   grpcclient.InferInput("attention_mask", list(mask.shape), "INT64")]
         inputs[0].set_data_from_numpy(ids)
         inputs[1].set_data_from_numpy(mask)
         res = client.infer(gm.model, inputs, outputs=[grpcclient.InferRequestedOutput("anchors"),
                                                       grpcclient.InferRequestedOutput("score")])
-        anchors, score = ort.score(gm.model, ids, mask)
+        anchors, score = asyncio.run(ort.score(ModelRef(gm.model, gm.version), ids, mask))
         assert res.as_numpy("anchors").shape == (len(docs), len(gm.anchors))
         np.testing.assert_allclose(res.as_numpy("anchors"), anchors, atol=1e-4, rtol=0)
-        np.testing.assert_allclose(res.as_numpy("score").reshape(-1), score, atol=1e-4, rtol=0)
+        np.testing.assert_allclose(res.as_numpy("score").reshape(-1), score.reshape(-1),
+                                   atol=1e-4, rtol=0)
 
 
 def test_reexport_adds_a_version_and_keeps_the_old_one(exported: Exported,
                                                        small_corpus: Path) -> None:
     old = {rel: d for gm in exported.manifest.groups.values() for rel, d in gm.files.items()}
-    manifest, _ = export_run(exported.run, small_corpus, exported.repo,
-                             ExportOptions(budget=BUDGET, calibration_docs=50))
+    manifest, _ = export(exported.run, small_corpus, exported.repo, budget=BUDGET,
+                         calibration_docs=50)
     for group, gm in manifest.groups.items():
         assert gm.version == exported.manifest.groups[group].version + 1
     for rel, digest in old.items():
         assert sha256_file(exported.repo / rel) == digest
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    from mira.settings import MiraSettings
-
-    return MiraSettings()

@@ -17,14 +17,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from discovery.distill import DistillConfig, distill_group, spearman
-from discovery.export import ExportOptions
-from discovery.export_run import export_run
-from discovery.student import backbone_dir
-from discovery.thresholds import Retention
+from discovery.distill.data import spearman
+from discovery.distill.stage import distill_group
+from discovery.distill.student import backbone_dir
+from discovery.export.thresholds import Retention
 from mira.contracts import Document, RepositoryManifest, StudentCard
 from mira.settings import MiraSettings
-from scorer.filter_cli import build_pipeline, run_filter
+from tests.fixtures.flows import export, filter_repo
 from tests.fixtures.learnable_teacher import LEARNABLE, NOISE, LearnableTeacher, label_run
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -44,20 +43,14 @@ class Learned:
 @pytest.fixture(scope="module")
 def learned(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Learned:
     tmp = tmp_path_factory.mktemp("learnable")
-    cfg = DistillConfig(seed=0)
+    cfg = MiraSettings().distill
     teacher = LearnableTeacher(backbone_dir() / "tokenizer.json", cfg.max_length, cfg.max_chars)
     docs = [Document.model_validate_json(x) for x in small_corpus.read_text("utf-8").splitlines()]
     rows = label_run(tmp / "run", docs, teacher)
     card = distill_group(tmp / "run", "all", cfg)
-    manifest, retention = export_run(
-        tmp / "run",
-        small_corpus,
-        tmp / "repo",
-        ExportOptions(budget=BUDGET, calibration_docs=100_000),
-    )
-    summary = run_filter(
-        build_pipeline(tmp / "repo", MiraSettings(), None), [small_corpus], tmp / "filtered", 64
-    )
+    manifest, cal = export(tmp / "run", small_corpus, tmp / "repo", budget=BUDGET,
+                           calibration_docs=100_000)
+    summary = filter_repo(tmp / "repo", [small_corpus], tmp / "filtered")
     scored = {}
     for name in ("accepted", "rejected"):
         for line in (tmp / "filtered" / f"{name}.jsonl").read_text("utf-8").splitlines():
@@ -66,8 +59,8 @@ def learned(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Lea
     return Learned(
         card,
         manifest,
-        retention,
-        summary.as_dict(summary.count["in"]),
+        cal.retention,
+        summary.as_dict(),
         {r.doc_id: r.scores for r in rows},
         scored,
     )

@@ -58,6 +58,10 @@ class Scorer:
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
+    def samples(self, name: str) -> list[tuple[dict[str, str], float]]:
+        """Every sample of ``name`` with its labels (empty when the process is not up)."""
+        return scrape(self.url("/metrics"), name)
+
     def wait_for(self, name: str, at_least: float, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -103,3 +107,17 @@ class Scorer:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+def scrape(url: str, name: str) -> list[tuple[dict[str, str], float]]:
+    """The samples of metric ``name`` (a sample name, e.g. ``x_total``) at a /metrics URL."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return []
+    names = {name, f"{name}_total"}  # the parser names a counter's samples <name>_total
+    return [(dict(s.labels), float(s.value)) for family in text_string_to_metric_families(text)
+            for s in family.samples if s.name in names]

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
+BIG_TOPIC = {"max.message.bytes": str(4 * 1024 * 1024)}  # room for near-limit documents
 
-def create_topics(bootstrap: str, names: Iterable[str], partitions: int = 3) -> None:
+
+def create_topics(bootstrap: str, names: Iterable[str], partitions: int = 3,
+                  config: dict[str, str] | None = None) -> None:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     names = list(names)
     try:
-        admin.create_topics([NewTopic(n, partitions, 1) for n in names])
+        admin.create_topics([NewTopic(n, partitions, 1, topic_configs=config or {})
+                             for n in names])
     finally:
         admin.close()
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
@@ -53,6 +59,20 @@ def produce(bootstrap: str, topic: str, docs: list[tuple[str, bytes]]) -> None:
     producer.close()
 
 
+def kcat_produce(bootstrap: str, topic: str, docs: list[tuple[str, bytes]], workdir: Path
+                 ) -> None:
+    """Write raw (key, value) pairs with kcat, a client nobody here wrote (one message a line)."""
+    path = workdir / f"{topic}.kcat"
+    path.write_bytes(b"".join(k.encode() + KCAT_KEY + v + b"\n" for k, v in docs))
+    cmd = ["kcat", "-P", "-b", bootstrap, "-t", topic, "-K", "\\x1e\\x1d", "-l",
+           "-X", "message.max.bytes=8000000", "-X", "enable.idempotence=true", str(path)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+KCAT_KEY = b"\x1e\x1d"
+
+
 def trickle(bootstrap: str, topic: str, docs: list[tuple[str, bytes]], chunk: int = 100,
             pause_s: float = 0.1) -> None:
     """Produce in small chunks with pauses, so documents keep flowing for a while."""
@@ -76,10 +96,12 @@ class Outputs:
 
 
 def read_all(bootstrap: str, topics: list[str], expect_ids: set[str], timeout_s: float,
-             read_committed: bool = True) -> Outputs:
-    """Read topics from the start until every expected id is seen (or timeout), then 1 s more."""
+             read_committed: bool = True, client: dict[str, Any] | None = None) -> Outputs:
+    """Read topics from the start until every expected id is seen (or timeout), then 1 s more.
+
+    ``client``: connection kwargs (TLS, SASL) replacing ``bootstrap``."""
     consumer = KafkaConsumer(
-        *topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+        *topics, **(client or {"bootstrap_servers": bootstrap}), auto_offset_reset="earliest",
         enable_auto_commit=False, group_id=None,
         isolation_level="read_committed" if read_committed else "read_uncommitted",
     )
@@ -99,3 +121,16 @@ def read_all(bootstrap: str, topics: list[str], expect_ids: set[str], timeout_s:
     finally:
         consumer.close()
     return out
+
+
+def kcat_keys(bootstrap: str, topics: list[str], read_committed: bool = True) -> list[str]:
+    """Every message key of ``topics`` as kcat reads them (a second, independent reader)."""
+    keys: list[str] = []
+    for topic in topics:
+        level = "read_committed" if read_committed else "read_uncommitted"
+        cmd = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-e", "-q", "-f", "%k\\n",
+               "-X", f"isolation.level={level}"]
+        done = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        keys += [k.decode() for k in done.stdout.splitlines() if k]
+    return keys

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from mira.contracts import RepositoryManifest
 from tests.integration.streaming.conftest import load_all, scorer_env
 from tests.integration.streaming.kafkautil import create_topics, produce, read_all
 
@@ -27,26 +26,21 @@ N_DOCS = 300  # MiniLM students on CPU: ~15 docs/s through Triton here
 def exported_manifest(teacher_run: Path, small_corpus: Path,
                       tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Distil (briefly) the teacher run's labels and export a python-flavour repository."""
-    from discovery.demo_flow import distill_all
-    from discovery.distill import DistillConfig
-    from discovery.export import ExportOptions
-    from discovery.export_run import export_run
+    from tests.fixtures.flows import distill, export
 
     run = tmp_path_factory.mktemp("stream-export") / "run"
     shutil.copytree(teacher_run, run, ignore=shutil.ignore_patterns("students", "cache.sqlite"))
-    distill_all(run, DistillConfig(max_epochs=2, patience=1))
+    distill(run, max_epochs=2, patience=1)
     repo = run / "repo"
-    export_run(run, small_corpus, repo, ExportOptions(budget=0.5, calibration_docs=2_000))
+    export(run, small_corpus, repo, budget=0.5, calibration_docs=2_000)
     return repo / "mira_manifest.json"
 
 
 def test_stream_matches_filter_on_exported_students(
     kafka_broker: Any, triton_factory: Any, exported_manifest: Path, small_corpus: Path,
-    scorer_factory: Any,
+    scorer_factory: Any, tmp_path: Path,
 ) -> None:
-    from scorer.ort_backend import OrtBackend
-    from scorer.pipeline import Pipeline
-    from scorer.tokenize import BatchTokenizer
+    from tests.fixtures.flows import filter_verdicts
 
     run = uuid.uuid4().hex[:8]
     topics = {k: f"x{run}.{k}" for k in ("docs", "accepted", "rejected", "dlq")}
@@ -66,11 +60,7 @@ def test_stream_matches_filter_on_exported_students(
     counts = out.id_counts()
     assert set(counts) == {k for k, _ in records} and max(counts.values()) == 1
 
-    repo = exported_manifest.parent
-    m = RepositoryManifest.model_validate_json(exported_manifest.read_text())
-    pipe = Pipeline(m, BatchTokenizer.from_manifest(repo, m), OrtBackend.from_manifest(repo, m))
-    expected = {k: r.scored.mira for (k, _), r in zip(records, pipe.run(records), strict=True)
-                if r.scored is not None}
+    expected = filter_verdicts(exported_manifest.parent, [v for _, v in records], tmp_path)
     differ = near = 0
     for topic in ("accepted", "rejected"):
         for rec in out.records[topics[topic]]:

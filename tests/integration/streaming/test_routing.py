@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from mira.contracts import H_DECISION, H_ERROR, H_GROUP, RepositoryManifest
+from mira.contracts import H_DECISION, H_ERROR, H_GROUP
 from mira.services.triton import TritonServer
 from tests.integration.streaming.conftest import SOURCES, scorer_env
 from tests.integration.streaming.harness import Scorer
@@ -75,22 +75,12 @@ def test_every_id_exactly_once(eos_run: Run) -> None:
     assert all(dict(r.headers)[H_ERROR] == b"invalid_json" for r in dead)
 
 
-def test_routing_matches_in_process_filter(eos_run: Run, stream_manifest: Path) -> None:
-    from scorer.ort_backend import OrtBackend
-    from scorer.pipeline import Pipeline
-    from scorer.tokenize import BatchTokenizer
+def test_routing_matches_in_process_filter(eos_run: Run, stream_manifest: Path,
+                                          tmp_path: Path) -> None:
+    from tests.fixtures.flows import filter_verdicts
 
-    repo = stream_manifest.parent
-    manifest = RepositoryManifest.model_validate_json(stream_manifest.read_text())
-    pipe = Pipeline(manifest, BatchTokenizer.from_manifest(repo, manifest),
-                    OrtBackend.from_manifest(repo, manifest, threads=1))
-    expected: dict[str, tuple[str, float, float]] = {}
-    for start in range(0, len(eos_run.docs), 256):
-        chunk = eos_run.docs[start:start + 256]
-        for (key, _), res in zip(chunk, pipe.run([(k, v) for k, v in chunk]), strict=True):
-            if res.scored is not None:
-                v = res.scored.mira
-                expected[key] = (v.decision, v.score, v.threshold)
+    verdicts = filter_verdicts(stream_manifest.parent, [v for _, v in eos_run.docs], tmp_path)
+    expected = {k: (v.decision, v.score, v.threshold) for k, v in verdicts.items()}
     differ, near = [], 0
     for topic in ("accepted", "rejected"):
         for rec in eos_run.out.records[eos_run.topics[topic]]:

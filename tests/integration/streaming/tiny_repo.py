@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.unit.scorer.tiny_onnx import contract_model
+from tests.unit.engine.tiny_onnx import contract_model
 
 K = 3
 
@@ -103,6 +103,14 @@ def add_version(repo: Path, group: str, version: int, seed: int) -> None:
     (vdir / "model.py").write_text(MODEL_PY)
 
 
+def version_files(repo: Path, group: str, version: int) -> dict[str, str]:
+    """The manifest's ``files`` of one model version (sha256 of model.onnx and model.py)."""
+    from mira.repository import sha256_file
+
+    rel = f"mira_{group}/{version}"
+    return {f"{rel}/{n}": sha256_file(repo / rel / n) for n in ("model.onnx", "model.py")}
+
+
 def build_tiny_repo(repo: Path, source_groups: dict[str, str], thresholds: dict[str, float],
                     max_length: int = 64, max_chars: int = 512) -> Path:
     """Write models (version 1), config and manifest; returns the manifest path."""
@@ -117,7 +125,8 @@ def build_tiny_repo(repo: Path, source_groups: dict[str, str], thresholds: dict[
     manifest = {
         "groups": {g: {"model": f"mira_{g}", "version": 1,
                        "anchors": [f"a{j}" for j in range(K)], "weights": [1.0 / K] * K,
-                       "rubric_version": "tiny-1"} for g in groups},
+                       "rubric_version": "tiny-1", "files": version_files(repo, g, 1)}
+                   for g in groups},
         "source_groups": source_groups, "fallback_group": groups[0],
         "thresholds": thresholds, "default_threshold": 2.5, "budget": 0.5,
         "tokenizer": "tokenizer/tokenizer.json", "max_length": max_length,
@@ -131,6 +140,7 @@ def build_tiny_repo(repo: Path, source_groups: dict[str, str], thresholds: dict[
 def set_version(manifest_path: Path, group: str, version: int) -> None:
     data = json.loads(manifest_path.read_text())
     data["groups"][group]["version"] = version
+    data["groups"][group]["files"] = version_files(manifest_path.parent, group, version)
     tmp = manifest_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1))
     tmp.replace(manifest_path)

@@ -6,10 +6,12 @@ import gzip
 from pathlib import Path
 
 from mira.contracts import Document
-from mira.corpus.build import BuildOptions, CorpusBuild, approx_tokens, cut_text, doc_id
+from mira.corpus.build import CorpusBuild, cut_text, doc_id
 from mira.corpus.report import too_few_sources
 from mira.corpus.sources import SourceSpec
 from mira.corpus.writer import dumps_document, write_documents
+from mira.settings import CorpusSettings
+from mira.tokens import tokens_of_bytes
 
 GOOD = "def f(x):\n    return x + 1\n" * 20  # 560 bytes
 
@@ -33,7 +35,7 @@ def _tree(root: Path) -> Path:
 
 
 def _build(specs: list[SourceSpec], **opts: object) -> tuple[list[Document], CorpusBuild]:
-    job = CorpusBuild(specs, BuildOptions(**opts))  # type: ignore[arg-type]
+    job = CorpusBuild(specs, CorpusSettings(**opts))  # type: ignore[arg-type]
     return list(job.documents()), job
 
 
@@ -66,7 +68,7 @@ def test_meta_and_stable_ids(tmp_path: Path) -> None:
     good = next(d for d in docs if d.meta["origin"].endswith("good.txt"))
     assert good.id == doc_id("code_t", str(root / "good.txt"), "") and good.source == "code_t"
     assert good.meta["kind"] == "code" and good.meta["license"] == "MIT"
-    assert good.meta["approx_tokens"] == approx_tokens(len(GOOD.rstrip())) == 135
+    assert good.meta["approx_tokens"] == tokens_of_bytes(len(GOOD.rstrip())) == 135
     assert len({d.id for d in docs}) == len(docs)
 
 
@@ -95,7 +97,7 @@ def test_seed_changes_sample_and_same_seed_is_byte_identical(tmp_path: Path) -> 
     outs: list[bytes] = []
     for seed in (1, 1, 2):
         out = tmp_path / f"out{len(outs)}.jsonl"
-        write_documents(CorpusBuild(spec, BuildOptions(max_docs=5, seed=seed)).documents(), out)
+        write_documents(CorpusBuild(spec, CorpusSettings(max_docs=5, seed=seed)).documents(), out)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] and outs[0] != outs[2]
 

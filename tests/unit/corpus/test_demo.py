@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from mira.cli import main
@@ -26,6 +27,7 @@ def test_run_steps_times_each_step_and_shares_artifacts(tmp_path: Path) -> None:
     assert [s.name for s in STEPS][:2] == ["corpus", "stats"]
 
 
+@pytest.mark.slow  # builds real data / runs the encoder: make test, not make check
 def test_demo_command_builds_corpus_and_prints_stats(tmp_path: Path) -> None:
     work = tmp_path / "demo"
     res = CliRunner().invoke(main, ["demo", "--workdir", str(work), "--max-docs", "48",

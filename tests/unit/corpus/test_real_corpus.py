@@ -22,6 +22,7 @@ def _docs(path: Path) -> list[Document]:
         return [Document.model_validate(json.loads(line)) for line in fh]
 
 
+@pytest.mark.slow  # builds real data / runs the encoder: make test, not make check
 def test_small_corpus_is_valid_balanced_and_sourced(small_corpus: Path) -> None:
     docs = _docs(small_corpus)
     assert len(docs) == 600
@@ -38,6 +39,7 @@ def test_small_corpus_is_valid_balanced_and_sourced(small_corpus: Path) -> None:
         assert doc.id.startswith(doc.source + "-")
 
 
+@pytest.mark.slow  # builds real data / runs the encoder: make test, not make check
 def test_same_seed_gives_byte_identical_output(small_corpus: Path, tmp_path: Path) -> None:
     _walk.cache_clear()  # list the files again from disk
     again = build_small_corpus(tmp_path / "again.jsonl")

@@ -11,6 +11,7 @@ from mira.cli import main
 from mira.contracts import Document
 from mira.corpus.stats import compute_stats
 from mira.corpus.writer import dumps_document
+from mira.settings import DocumentSettings
 
 
 def _corpus(path: Path) -> Path:
@@ -28,9 +29,10 @@ def _corpus(path: Path) -> Path:
 
 
 def test_stats_rows_and_malformed_line_numbers(tmp_path: Path) -> None:
-    stats = compute_stats(_corpus(tmp_path / "c.jsonl"))
-    assert [m.line for m in stats.malformed] == [2, 5, 7]
-    assert "source" in stats.malformed[1].error
+    stats = compute_stats(_corpus(tmp_path / "c.jsonl"), DocumentSettings())
+    assert [m.line for m in stats.malformed] == [2, 4, 5, 7]  # the blank line 4 counts too
+    assert stats.malformed[1].error.startswith("blank")
+    assert "source" in stats.malformed[2].error
     rows = {r.name: r for r in stats.sources}
     assert (rows["code_py"].docs, rows["code_py"].bytes, rows["code_py"].median_len) == (2, 40, 20)
     assert rows["qa_faq"].group == "qa" and rows["qa_faq"].bytes == 10
@@ -48,13 +50,13 @@ def test_stats_cli_table_json_and_strict(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "code_py" in res.stdout and "groups" in res.stdout
     assert [ln.split(":")[1] for ln in res.stderr.splitlines() if "malformed" in ln] == \
-        ["2", "5", "7"]
+        ["2", "4", "5", "7"]
     res = runner.invoke(main, ["corpus", "stats", str(path), "--json"])
     data = json.loads(res.stdout)
-    assert [m["line"] for m in data["malformed"]] == [2, 5, 7] and data["total"]["docs"] == 4
+    assert [m["line"] for m in data["malformed"]] == [2, 4, 5, 7] and data["total"]["docs"] == 4
     res = runner.invoke(main, ["corpus", "stats", str(path), "--strict"])
     assert res.exit_code == 1
-    assert res.stderr.strip().splitlines()[-1] == f"mira: error: 3 malformed line(s) in {path}"
+    assert res.stderr.strip().splitlines()[-1] == f"mira: error: 4 malformed line(s) in {path}"
 
 
 def test_stats_on_clean_file_strict_passes(tmp_path: Path) -> None:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from discovery.asking import Item, ask_cached
-from discovery.cache import AnnotationCache
-from discovery.prompts import anchor_check, score_prompt
+from discovery.teacher.asking import Item, ask_cached
 from discovery.teacher.base import CallableTeacher, Prompt, Sampling
+from discovery.teacher.cache import AnnotationCache
+from discovery.teacher.prompts import anchor_check, score_prompt
 from mira.contracts import Anchor, ScoreAnswer
 
 ANCHORS = [Anchor(name="a", description="d")]

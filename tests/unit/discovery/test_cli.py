@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from mira.cli import main
@@ -31,7 +32,7 @@ def test_bad_values_exit_2(tmp_path: Path) -> None:
     corpus = _corpus(tmp_path, '{"id": "a", "source": "s", "text": "t"}\n')
     base = ["groups", "--corpus", str(corpus), "--run", str(tmp_path / "r")]
     code, out = _run([*base, "--k", "0"])
-    assert code == 2 and "--k must be >= 1" in out
+    assert code == 2 and "discovery.k = 0 (from CLI flag --k)" in out
     code, out = _run([*base, "--pin", "nogroup"])
     assert code == 2 and "SOURCE=GROUP" in out
     code, out = _run(base, env={"MIRA_TEACHER_TIMEOUT_S": "-1"})
@@ -41,10 +42,16 @@ def test_bad_values_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "sk-secret" not in out
 
 
-def test_malformed_corpus_names_the_line(tmp_path: Path) -> None:
-    corpus = _corpus(tmp_path, '{"id": "a", "source": "s", "text": "t"}\n{"id": "b"}\n')
-    code, out = _run(["groups", "--corpus", str(corpus), "--run", str(tmp_path / "r")])
-    assert code == 2 and "c.jsonl:2" in out
+def test_malformed_corpus_records_are_counted_and_named_not_fatal(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from discovery.corpus import load_corpus
+    from mira.settings import DocumentSettings
+
+    corpus = _corpus(tmp_path, '{"id": "a", "source": "s", "text": "t"}\n{"id": "b"}\n\n')
+    loaded = load_corpus([corpus], DocumentSettings())
+    assert [d.id for d in loaded["s"]] == ["a"]
+    assert loaded.refused == {"missing_field": 1, "blank": 1}
+    assert "c.jsonl:2: missing_field" in caplog.text
 
 
 def test_openai_backend_needs_url(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from discovery.corpus import balanced
 from discovery.rubrics.cluster import build_anchors, choose_k, content_version, snake
-from discovery.sampling import balanced
 from mira.contracts import Document, ProposedDimension
 
 

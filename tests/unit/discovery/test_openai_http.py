@@ -7,9 +7,9 @@ import json
 import httpx
 from pydantic import SecretStr
 
-from discovery.prompts import proposal_prompt
 from discovery.teacher.base import Sampling
 from discovery.teacher.openai_http import OpenAITeacher, build_body
+from discovery.teacher.prompts import proposal_prompt
 from mira.contracts import ProposalAnswer
 
 ANSWER = json.dumps({"dimensions": [{"name": "clarity", "description": "is it clear",

@@ -88,7 +88,7 @@ def test_anchor_problem_uses_the_same_rules() -> None:
 def test_schema_words_cover_the_proposal_prompt() -> None:
     import re
 
-    from discovery import prompts
+    from discovery.teacher import prompts
     from discovery.rubrics.checks import _STOP, SCHEMA_WORDS
 
     template = prompts._PROPOSE.replace("{source}", "").replace("{text}", "").replace("{n}", "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from discovery.prompts import proposal_prompt, score_prompt
+from discovery.teacher.prompts import proposal_prompt, score_prompt
 from discovery.teacher.schemas import proposal_schema, score_schema
 from mira.contracts import Anchor, ProposalAnswer, ScoreAnswer
 

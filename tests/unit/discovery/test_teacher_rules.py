@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from discovery.prompts import anchor_check, score_prompt
 from discovery.teacher.base import CallableTeacher, Failed, Prompt, Sampling
+from discovery.teacher.prompts import anchor_check, score_prompt
 from mira.contracts import Anchor, ScoreAnswer
 
 ANCHORS = [Anchor(name="clarity", description="d"), Anchor(name="correctness", description="d")]

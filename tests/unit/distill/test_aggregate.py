@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from discovery.aggregate import aggregate, reliability_weights, spearman_interval
+from discovery.distill.aggregate import aggregate, reliability_weights, spearman_interval
 
 
 def test_interval_narrows_with_evidence() -> None:

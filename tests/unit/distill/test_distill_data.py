@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from discovery.distill import (
+from discovery.distill.data import (
     anchor_names,
     evaluate,
     read_annotations,

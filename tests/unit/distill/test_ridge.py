@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from discovery.ridge import fit_anchor, fit_head
+from discovery.distill.ridge import fit_anchor, fit_head
 
 
 def test_recovers_a_linear_signal_and_shrinks_pure_noise() -> None:

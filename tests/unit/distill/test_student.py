@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from discovery.onnx_export import ParityError, export_onnx, parity
-from discovery.student import Student, mean_pool
+from discovery.distill.student import Student, mean_pool
+from discovery.export.onnx import ParityError, export_onnx, parity
 
 
 def tiny_student(weights: list[float]) -> Student:
@@ -29,6 +29,7 @@ def test_mean_pool_ignores_padding() -> None:
     assert mean_pool(hidden, torch.tensor([[1, 1, 0]])).item() == 2.0
 
 
+@pytest.mark.slow  # builds real data / runs the encoder: make test, not make check
 @pytest.mark.parametrize("start", [0, 1, 2, 3])
 def test_cached_prefix_then_tail_equals_full_forward(start: int) -> None:
     model = tiny_student([0.5, 0.5])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from discovery.thresholds import report, source_thresholds
+from discovery.export.thresholds import report, source_thresholds
 
 
 def synthetic(seed: int, n: int = 800, sources: int = 21) -> tuple[list[str], list[float],

@@ -2,7 +2,7 @@ import pytest
 from google.protobuf import text_format
 from tritonclient.grpc import model_config_pb2
 
-from discovery.triton_config import FLAVOURS, config_pbtxt, parse_config
+from discovery.export.triton_config import FLAVOURS, config_pbtxt, parse_config
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

@@ -7,8 +7,12 @@ import json
 from pathlib import Path
 
 from mira.contracts import DeadLetter
+from mira.reader import read_records
+from mira.settings import DocumentSettings
 from producer.pipeline import RateLimiter, produce
-from producer.readers import read_path
+from tests.fixtures.hostile import hostile_cases
+
+L = DocumentSettings()
 
 
 class ListSink:
@@ -17,6 +21,15 @@ class ListSink:
 
     def send(self, key: bytes, value: bytes) -> None:
         self.sent.append((key, value))
+
+
+def read(path: Path):  # type: ignore[no-untyped-def]
+    return read_records([path], L.max_bytes)
+
+
+def run(records, sink, **kw):  # type: ignore[no-untyped-def]
+    opts = {"strict": False, "rejects": None, "rate": None, "on_progress": None, **kw}
+    return produce(records, sink, L, **opts)
 
 
 def _file(tmp_path: Path) -> Path:
@@ -29,7 +42,7 @@ def _file(tmp_path: Path) -> Path:
 
 def test_rejects_are_counted_and_the_rest_is_sent(tmp_path: Path, caplog) -> None:
     sink = ListSink()
-    summary = produce(read_path(_file(tmp_path)), sink)
+    summary = run(read(_file(tmp_path)), sink)
     assert [k for k, _ in sink.sent] == [b"d0", b"d1", b"d2", b"d3"]
     assert summary.queued == 4 and summary.rejected == 2 and summary.stopped_at is None
     assert summary.queued_bytes == sum(len(v) for _, v in sink.sent)
@@ -39,15 +52,15 @@ def test_rejects_are_counted_and_the_rest_is_sent(tmp_path: Path, caplog) -> Non
 
 def test_strict_stops_at_the_first_malformed_line(tmp_path: Path) -> None:
     sink = ListSink()
-    summary = produce(read_path(_file(tmp_path)), sink, strict=True)
+    summary = run(read(_file(tmp_path)), sink, strict=True)
     assert [k for k, _ in sink.sent] == [b"d0"]
-    assert summary.stopped_at is not None and summary.stopped_at.line == 2
+    assert summary.stopped_at is not None and summary.stopped_at.record.origin.endswith(":2")
 
 
 def test_rejects_file_holds_dead_letters(tmp_path: Path) -> None:
     out = io.StringIO()
-    produce(read_path(_file(tmp_path)), ListSink(), rejects=out)
-    letters = [DeadLetter.model_validate_json(line) for line in out.getvalue().splitlines()]
+    run(read(_file(tmp_path)), ListSink(), rejects=out)
+    letters = [DeadLetter.from_json_line(line) for line in out.getvalue().splitlines()]
     assert [d.origin.rsplit(":", 1)[1] for d in letters] == ["2", "4"]
     assert letters[0].raw == "broken" and letters[1].error == "missing_field"
 
@@ -64,3 +77,15 @@ def test_rate_limiter_spaces_acquisitions() -> None:
     for _ in range(5):
         limiter.acquire()
     assert abs(now[0] - 0.4) < 1e-9 and len(slept) == 4
+
+
+def test_hostile_lines_are_rejected_with_their_reason_and_valid_ones_sent(tmp_path: Path) -> None:
+    cases = hostile_cases("s", L.max_bytes)
+    path = tmp_path / "hostile.jsonl"
+    path.write_bytes(b"\n".join(c.raw for c in cases) + b"\n")
+    out, sink = io.StringIO(), ListSink()
+    summary = run(read(path), sink, rejects=out)
+    letters = [DeadLetter.from_json_line(line) for line in out.getvalue().splitlines()]
+    assert summary.queued + summary.rejected == len(cases)
+    assert [d.error for d in letters] == [c.reason for c in cases if c.reason is not None]
+    assert len(sink.sent) == sum(c.reason is None for c in cases)

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from kafka.structs import MemberState
 
-from scorer.delivery import DeliveryError, OutMessage
+from scorer.committers import Delivered
+from scorer.delivery import DeliveryError, Held, OutMessage
 from scorer.kafka_io import KafkaIO
-from scorer.offsets import OffsetTracker, Ready
+from scorer.offsets import OffsetTracker
 
 
 class FakeCommitter:
@@ -19,11 +20,12 @@ class FakeCommitter:
         self.fail = False
         self.delivered: list[dict[str, tuple[list[bytes], int]]] = []
 
-    def deliver(self, ready: dict[str, Ready[OutMessage]]) -> None:
+    def deliver(self, held: dict[str, Held], meta: Any) -> Delivered:
         if self.fail:
-            raise DeliveryError("broker down")
-        self.delivered.append({tp: ([m.value for m in r.items], r.commit_offset)
-                               for tp, r in ready.items()})
+            return Delivered({}, "broker down")
+        self.delivered.append({tp: ([e.msg.value for e in h.entries], h.entries[-1].offset + 1)
+                               for tp, h in held.items()})
+        return Delivered({tp: len(h.entries) for tp, h in held.items()})
 
 
 def _io(state: str = MemberState.STABLE) -> KafkaIO:
@@ -32,9 +34,11 @@ def _io(state: str = MemberState.STABLE) -> KafkaIO:
     io._held = {}
     io._lock = threading.Lock()
     io._assigned = set()
+    io._lag_labels = {}
     io.committer = FakeCommitter()  # type: ignore[assignment]
-    meta = SimpleNamespace(state=state)
+    meta = SimpleNamespace(state=state, generation_id=1, member_id="m")
     io.consumer = SimpleNamespace(group_metadata=lambda: meta)
+    io.producer = SimpleNamespace()
     return io
 
 
@@ -93,10 +97,10 @@ def test_failed_batch_of_a_reassigned_partition_is_not_retried() -> None:
     _done(io, "p0", 0, b"old")
 
     class RevokeDuringDelivery(FakeCommitter):
-        def deliver(self, ready: dict[str, Ready[OutMessage]]) -> None:
+        def deliver(self, held: dict[str, Held], meta: Any) -> Delivered:
             io.on_revoked(["p0"], lost=False)  # rebalance while the batch is in flight
             _done(io, "p0", 0, b"new")  # re-assigned: a new epoch starts from offset 0
-            raise DeliveryError("generation changed")
+            return Delivered({}, "generation changed")
 
     io.committer = RevokeDuringDelivery()  # type: ignore[assignment]
     with pytest.raises(DeliveryError):
@@ -104,3 +108,45 @@ def test_failed_batch_of_a_reassigned_partition_is_not_retried() -> None:
     io.committer = FakeCommitter()  # type: ignore[assignment]
     io.commit()
     assert io.committer.delivered == [{"p0": ([b"new"], 1)}]  # type: ignore[attr-defined]
+
+
+def test_a_partly_committed_cycle_keeps_only_the_rest() -> None:
+    io = _io()
+    for i, v in enumerate((b"a", b"b", b"c")):
+        _done(io, "p0", i, v)
+
+    class FirstTwo(FakeCommitter):
+        def deliver(self, held: dict[str, Held], meta: Any) -> Delivered:
+            return Delivered({"p0": 2}, "third send failed")
+
+    io.committer = FirstTwo()  # type: ignore[assignment]
+    with pytest.raises(DeliveryError):
+        io.commit()
+    assert [e.msg.value for e in io._held["p0"].entries] == [b"c"]
+
+
+def _lag_series() -> dict[tuple[str, str], float]:
+    from mira import metrics
+
+    return {(m.labels["topic"], m.labels["partition"]): m.value
+            for family in metrics.CONSUMER_LAG.collect() for m in family.samples}
+
+
+def test_a_revoked_partition_loses_its_lag_gauge() -> None:
+    from kafka.structs import TopicPartition
+
+    io = _io()
+    tps = [TopicPartition("lagtest", p) for p in (0, 1)]
+    high = {tps[0]: 10, tps[1]: 7}
+    io.consumer = SimpleNamespace(assignment=lambda: set(tps), highwater=high.get,
+                                  position=lambda tp, timeout_ms: 4)
+    io.on_assigned(tps)
+    io.update_lag()
+    assert {k: v for k, v in _lag_series().items() if k[0] == "lagtest"} == {
+        ("lagtest", "0"): 6, ("lagtest", "1"): 3}
+    io.on_revoked([tps[1]], lost=False)
+    assert ("lagtest", "1") not in _lag_series(), "a stale gauge would be summed twice"
+    io.update_lag()  # the consumer still lists it (revoked meanwhile): no gauge comes back
+    assert ("lagtest", "1") not in _lag_series() and ("lagtest", "0") in _lag_series()
+    io.on_revoked([tps[0]], lost=True)
+    assert not [k for k in _lag_series() if k[0] == "lagtest"]

@@ -9,11 +9,11 @@ def test_commit_only_contiguous_prefix() -> None:
     t.complete(toks[0], "a")
     t.complete(toks[2], "c")
     ready = t.pop_ready()
-    assert ready["p0"].items == ["a"] and ready["p0"].commit_offset == 11
+    assert ready["p0"].items == [(10, "a")] and ready["p0"].commit_offset == 11
     assert t.pop_ready() == {}  # 11 still unscored: never commit past it
     t.complete(toks[1], "b")
     ready = t.pop_ready()
-    assert ready["p0"].items == ["b", "c"] and ready["p0"].commit_offset == 13
+    assert ready["p0"].items == [(11, "b"), (12, "c")] and ready["p0"].commit_offset == 13
     assert t.pending() == 1
 
 
@@ -23,7 +23,7 @@ def test_offset_gaps_are_fine() -> None:
     t.complete(b, 2)
     t.complete(a, 1)
     r = t.pop_ready()["p"]
-    assert r.items == [1, 2] and r.commit_offset == 10
+    assert r.items == [(5, 1), (9, 2)] and r.commit_offset == 10
 
 
 def test_partitions_are_independent_and_selectable() -> None:
@@ -42,7 +42,7 @@ def test_revoked_partition_ignores_late_completion() -> None:
     assert t.complete(old, 99) is False
     assert t.pop_ready() == {}
     assert t.complete(new, 1) is True
-    assert t.pop_ready()["p"].items == [1]
+    assert t.pop_ready()["p"].items == [(0, 1)]
 
 
 def test_offsets_must_increase() -> None:

@@ -73,25 +73,113 @@ def test_activate_loads_then_waits_until_ready() -> None:
     calls: list[Any] = []
     ready_after = {"n": 2}
 
-    async def load(model: str) -> None:
-        calls.append(("load", model))
+    async def load(model: str, version: int) -> None:
+        calls.append(("load", model, version))
 
     async def ready(model: str, version: str) -> bool:
         calls.append(("ready?", model, version))
         ready_after["n"] -= 1
         return ready_after["n"] <= 0
 
-    ok = asyncio.run(activate({"code": ("mira_code", 2)}, load, ready, poll_s=0.001))
+    ok = asyncio.run(activate({"code": ("mira_code", 2)}, load, ready, 5.0, poll_s=0.001))
     assert ok
-    assert calls[0] == ("load", "mira_code")
+    assert calls[0] == ("load", "mira_code", 2)
     assert calls[1:] == [("ready?", "mira_code", "2")] * 2
 
 
 def test_activate_times_out_when_the_version_never_gets_ready() -> None:
-    async def load(model: str) -> None:
+    async def load(model: str, version: int) -> None:
         raise RuntimeError("not in explicit mode")
 
     async def never(model: str, version: str) -> bool:
         return False
 
     assert not asyncio.run(activate({"g": ("m", 3)}, load, never, timeout_s=0.05, poll_s=0.01))
+
+
+# ---------------------------------------------------------------- rollout over several endpoints
+def _repo(tmp_path: Path) -> Path:
+    """A manifest (v1) whose model files exist, and the files of v2."""
+    from mira.repository import sha256_file
+
+    for v in (1, 2):
+        (tmp_path / "mira_code" / str(v)).mkdir(parents=True)
+        (tmp_path / "mira_code" / str(v) / "model.onnx").write_bytes(b"v%d" % v)
+    path = tmp_path / "mira_manifest.json"
+    _write(path, _with_files(tmp_path, _manifest(1), 1))
+    assert sha256_file(tmp_path / "mira_code/1/model.onnx")
+    return path
+
+
+def _with_files(repo: Path, data: dict[str, Any], version: int) -> dict[str, Any]:
+    from mira.repository import sha256_file
+
+    rel = f"mira_code/{version}/model.onnx"
+    data["groups"]["code"]["files"] = {rel: sha256_file(repo / rel)}
+    return data
+
+
+def _reloader(manifest_path: Path, pool: Any, timeout_s: float) -> tuple[Any, list[Any]]:
+    from types import SimpleNamespace
+
+    from mira.settings import MiraSettings
+    from scorer.reload import Reloader
+
+    settings = MiraSettings.model_validate(
+        {"scorer": {"manifest": str(manifest_path), "rollout_timeout_s": timeout_s}})
+    current, digest = load_manifest(manifest_path)
+    state = [current]
+    engine = SimpleNamespace(backend=pool, tokens=None, healthy=True)
+    reloader = Reloader(settings, engine, lambda: state[-1], digest,  # type: ignore[arg-type]
+                        state.append)
+    return reloader, state
+
+
+def test_the_scorer_switches_only_when_every_endpoint_has_the_new_version(
+        tmp_path: Path) -> None:
+    from mira.engine.backend import ModelRef
+    from tests.unit.engine.test_pool import IDS, V1, V2, Cluster
+
+    path = _repo(tmp_path)
+    cluster = Cluster(3)
+    cluster.repo.add(V2)
+    slow = cluster.servers["10.0.0.3:8001"]
+    slow.load_delay = 0.3
+
+    async def main() -> None:
+        pool = cluster.pool()
+        reloader, state = _reloader(path, pool, timeout_s=10)
+        new = RepositoryManifest.model_validate(_with_files(tmp_path, _manifest(2), 2))
+        task = asyncio.create_task(reloader.apply(new, "digest-2"))
+        while not slow.loads:
+            await asyncio.sleep(0.01)
+        # two endpoints have v2, the third is loading: the scorer still names v1, and a
+        # request naming v1 succeeds on every endpoint
+        assert state[-1].groups["code"].version == 1 and not task.done()
+        for _ in range(3):
+            await pool.score(ModelRef("mira_code", state[-1].groups["code"].version), IDS, IDS)
+        await task
+        assert state[-1].groups["code"].version == 2 and pool.expected == {V2}
+        assert all(V2 in s.loaded and V1 in s.loaded for s in cluster.servers.values())
+        assert all(s.loads == ["mira_code"] for s in cluster.servers.values())
+        await pool.close()
+
+    asyncio.run(main())
+
+
+def test_a_version_one_endpoint_never_gets_keeps_the_old_manifest(tmp_path: Path) -> None:
+    from tests.unit.engine.test_pool import V1, Cluster
+
+    path = _repo(tmp_path)
+    cluster = Cluster(2)  # the repository offers no v2: load_model brings nothing up
+
+    async def main() -> None:
+        pool = cluster.pool()
+        reloader, state = _reloader(path, pool, timeout_s=0.3)
+        new = RepositoryManifest.model_validate(_with_files(tmp_path, _manifest(2), 2))
+        with pytest.raises(ManifestError, match="not ready on every Triton endpoint"):
+            await reloader.apply(new, "digest-2")
+        assert len(state) == 1 and pool.expected == {V1}
+        await pool.close()
+
+    asyncio.run(main())

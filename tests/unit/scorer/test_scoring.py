@@ -1,114 +1,114 @@
-"""BatchScorer: retries while Triton is unavailable, dead-letters a malformed batch."""
+"""The scorer's document flow: every consumed record becomes exactly one output message."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
-import pytest
 
-from mira.contracts import H_DECISION, H_ERROR, H_ORIGIN, Document, RepositoryManifest
-from scorer.backend import BackendError
-from scorer.batcher import Batch
-from scorer.messages import OutputTopics, Pending
-from scorer.scoring import BatchScorer
-from scorer.triton_backend import TritonUnavailable, classify
-
-TOPICS = OutputTopics("acc", "rej", "dlq")
-MANIFEST = RepositoryManifest.model_validate({
-    "groups": {"code": {"model": "mira_code", "version": 3, "anchors": ["a", "b"],
-                        "weights": [0.5, 0.5], "rubric_version": "r1"}},
-    "source_groups": {"s": "code"}, "thresholds": {"s": 2.0}, "budget": 0.5,
-    "tokenizer": "t.json", "max_length": 16, "max_chars": 100,
-})
+from mira.contracts import H_DECISION, H_ERROR, H_ORIGIN
+from mira.engine.backend import BackendUnavailable, ModelRef
+from mira.engine.build import tokenizer_pool
+from mira.engine.engine import Engine, RetryPolicy
+from mira.repository import load_manifest
+from mira.settings import EngineSettings, MiraSettings
+from scorer.delivery import OutMessage
+from scorer.offsets import OffsetTracker
+from scorer.scoring import Scoring
+from tests.fixtures.hostile import hostile_cases
+from tests.unit.engine.tiny_onnx import tiny_repo
 
 
-class FakeTokens:
-    key = ("t", 16, 100)
+class Backend:
+    """Scores = attended tokens; scripted failures first."""
 
-    async def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        n = len(texts)
-        return np.ones((n, 4), np.int64), np.ones((n, 4), np.int64)
+    def __init__(self, failures: list[Exception] | None = None) -> None:
+        self.failures = list(failures or [])
+        self.calls = 0
 
-    def close(self) -> None:
+    async def score(self, model: ModelRef, ids: np.ndarray, mask: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        n = mask.sum(axis=1).astype(np.float32)
+        return np.stack([n, n], axis=1), n
+
+    async def close(self) -> None:
         pass
 
 
-class FakeTriton:
-    def __init__(self, failures: list[Exception]) -> None:
-        self.failures = failures
-        self.calls: list[tuple[str, str]] = []
-
-    async def score(self, model: str, version: str, ids: np.ndarray, mask: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
-        self.calls.append((model, version))
-        if self.failures:
-            raise self.failures.pop(0)
-        n = len(ids)
-        return np.tile(np.array([[1.0, 4.0]], np.float32), (n, 1)), np.array(
-            [1.0 + 2.0 * i for i in range(n)], np.float32)
+def record(offset: int, value: bytes | None) -> Any:
+    return SimpleNamespace(topic="in", partition=0, offset=offset, key=f"k{offset}".encode(),
+                           value=value, headers=[("trace", b"1")], timestamp=1)
 
 
-def _batch(n: int) -> Batch[Pending]:
-    items = []
-    for i in range(n):
-        rec = SimpleNamespace(topic="in", partition=0, offset=i, key=f"k{i}".encode(),
-                              value=b"{}", headers=[], timestamp=1)
-        items.append(Pending(rec, Document(id=f"k{i}", source="s", text="t"), None))
-    return Batch("code", items, 0.0)
+def flow(tmp_path: Path, backend: Backend) -> tuple[Scoring, OffsetTracker[Any, OutMessage]]:
+    repo = tiny_repo(tmp_path / "repo")
+    manifest, _ = load_manifest(repo / "mira_manifest.json")
+    settings = MiraSettings(engine=EngineSettings(retry_initial_s=0.001, retry_max_s=0.002,
+                                                  ambiguous_retries=1))
+    engine = Engine(backend, tokenizer_pool(repo, manifest, 1),
+                    RetryPolicy(0.001, 0.002, None, 1))
+    tracker: OffsetTracker[Any, OutMessage] = OffsetTracker()
+    return Scoring(settings, engine, lambda: manifest, tracker), tracker
 
 
-def _run(triton: FakeTriton, n: int = 2) -> tuple[BatchScorer, list[Any]]:
-    bs = BatchScorer(triton, FakeTokens(), TOPICS)  # type: ignore[arg-type]
-    return bs, asyncio.run(bs.score(_batch(n), lambda: MANIFEST))
+def run_all(scoring: Scoring, records: list[Any]) -> list[OutMessage]:
+    async def main() -> None:
+        for rec in records:
+            scoring.accept(rec, 0.0)
+        scoring.dispatch(scoring.batcher.drain())
+        await asyncio.gather(*scoring.tasks)
+
+    asyncio.run(main())
+    ready = scoring.tracker.pop_ready()
+    return [m for r in ready.values() for _, m in r.items]
 
 
-def test_scores_and_routes_by_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
-    triton = FakeTriton([])
-    _, outs = _run(triton)
-    assert triton.calls == [("mira_code", "3")]
-    assert [o.topic for o in outs] == ["rej", "acc"]  # scores 1.0 < 2.0 <= 3.0
-    body = json.loads(outs[1].value)
-    assert body["mira"]["anchors"] == {"a": 1.0, "b": 4.0}
-    assert dict(outs[1].headers)[H_DECISION] == b"accept"
+def good(i: int, text: str = "one two") -> bytes:
+    return json.dumps({"id": f"d{i}", "source": "s1", "text": text}).encode()
 
 
-def test_retries_while_unavailable_then_succeeds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("scorer.scoring.Backoff", lambda *a: _NoWait())
-    triton = FakeTriton([TritonUnavailable("down"), TritonUnavailable("down")])
-    bs, outs = _run(triton)
-    assert len(triton.calls) == 3 and bs.healthy
-    assert all(o.kind != "dead" for o in outs)
+def test_scored_and_dead_lettered_outputs_in_offset_order(tmp_path: Path) -> None:
+    scoring, _ = flow(tmp_path, Backend())
+    outs = run_all(scoring, [record(0, good(0)), record(1, b"{oops"), record(2, None),
+                             record(3, good(3, "a b c d e f g h"))])
+    assert [o.kind for o in outs] == ["reject", "dead", "dead", "accept"]
+    assert [o.topic for o in outs] == ["mira.rejected", "mira.dlq", "mira.dlq", "mira.accepted"]
+    dead = dict(outs[1].headers)
+    assert dead[H_ERROR] == b"invalid_json" and dead[H_ORIGIN] == b"in/0/1"
+    assert dead["trace"] == b"1" and outs[1].value == b"{oops"  # original bytes and headers
+    assert dict(outs[2].headers)[H_ERROR] == b"blank"
+    assert dict(outs[3].headers)[H_DECISION] == b"accept"
 
 
-def test_malformed_batch_is_dead_lettered_with_origin() -> None:
-    _, outs = _run(FakeTriton([BackendError("INVALID_ARGUMENT: bad shape")]))
-    assert [o.topic for o in outs] == ["dlq", "dlq"]
-    headers = dict(outs[0].headers)
-    assert headers[H_ERROR] == b"inference_failed" and headers[H_ORIGIN] == b"in/0/0"
-    assert outs[0].value == b"{}"  # original bytes
+def test_every_hostile_record_gets_one_output_with_its_reason(tmp_path: Path) -> None:
+    cases = hostile_cases("s1", MiraSettings().document.max_bytes)
+    scoring, _ = flow(tmp_path, Backend())
+    outs = run_all(scoring, [record(i, c.raw) for i, c in enumerate(cases)])
+    assert len(outs) == len(cases)
+    for case, out in zip(cases, outs, strict=True):
+        if case.reason is None:
+            assert out.kind in ("accept", "reject"), case.name
+        else:
+            assert dict(out.headers)[H_ERROR] == case.reason.value.encode(), case.name
 
 
-def test_classify_grpc_codes() -> None:
-    class E(Exception):
-        def __init__(self, code: str) -> None:
-            self.code = code
-
-        def status(self) -> str:
-            return self.code
-
-        def message(self) -> str:
-            return "msg"
-
-    assert isinstance(classify(E("StatusCode.UNAVAILABLE")), TritonUnavailable)
-    assert isinstance(classify(E("StatusCode.INVALID_ARGUMENT")), BackendError)
-    assert isinstance(classify(RuntimeError("socket")), TritonUnavailable)
+def test_backend_outage_waits_and_never_dead_letters(tmp_path: Path) -> None:
+    backend = Backend([BackendUnavailable("down")] * 4)
+    scoring, _ = flow(tmp_path, backend)
+    outs = run_all(scoring, [record(i, good(i)) for i in range(3)])
+    assert [o.kind for o in outs] == ["reject"] * 3 and backend.calls == 5
+    assert scoring.engine.healthy
 
 
-class _NoWait:
-    def next_delay(self) -> float:
-        return 0.0
+def test_an_unexpected_error_is_bounded_then_documents_go_alone(tmp_path: Path) -> None:
+    backend = Backend([ValueError("bug")] * 2)  # a bug, twice: then one document at a time
+    scoring, _ = flow(tmp_path, backend)
+    outs = run_all(scoring, [record(i, good(i)) for i in range(2)])
+    assert [o.kind for o in outs] == ["reject", "reject"]
