@@ -76,11 +76,17 @@ def step_stats(run: DemoRun) -> str:
     return f"{len(stats.sources)} sources, {len(stats.groups)} groups, ~{tokens:,} tokens"
 
 
-# Sizes that keep the SmolLM2-135M teacher on 2 CPU cores within the demo's time budget.
+# Sizes that keep the SmolLM2-135M teacher on 2 CPU cores within the demo's five minutes: one
+# batch of proposals for all groups (2 documents x 3 dimensions each, more rounds only for groups
+# without a valid one), 3 anchors, 12 annotated documents per group with 4-token rationales,
+# 300 characters shown (docs/distillation.md).
 DISCOVER_SIZES: dict[str, Any] = {
-    "k_max": 5, "samples_per_source": 8, "anchors": 6, "samples_per_group": 6,
-    "dims_per_doc": 2, "docs_per_group": 32, "max_chars": 1000, "rationale_tokens": 8,
+    "k_min": 3, "k_max": 5, "samples_per_source": 4, "feature_docs": 32, "anchors": 3,
+    "samples_per_group": 2, "dims_per_doc": 3, "proposal_tokens": 6, "proposal_rounds": 3,
+    "docs_per_group": 12, "max_chars": 300, "rationale_tokens": 4,
 }
+CALIBRATION_DOCS = 300
+TEACHER_BATCH = 16
 
 
 def _settings(run: DemoRun) -> MiraSettings:
@@ -100,11 +106,14 @@ def step_discover(run: DemoRun) -> str:
     run_dir = RunDir(run.workdir / "run")
     run_dir.root.mkdir(parents=True, exist_ok=True)
     corpus = load_corpus([run.artifacts["corpus"]], settings.document)
-    summary = drive(("groups", "rubrics", "annotate"), corpus.by_source, run_dir,
-                    settings.teacher, ds, {})
+    ts = settings.teacher.model_copy(update={"batch_size": TEACHER_BATCH})
+    summary = drive(("groups", "rubrics", "annotate"), corpus.by_source, run_dir, ts, ds, {})
     run.artifacts["run"] = run_dir.root
     groups = summary.get("groups", {})
-    return f"{len(groups)} groups, rubrics + annotations -> {run_dir.root}"
+    anchors = {g: len(r["anchors"]) for g, r in summary.get("rubrics", {}).items()}
+    notes = summary.get("annotations", {})
+    return (f"{len(groups)} groups ({', '.join(groups)}); anchors {anchors}; annotated "
+            f"{sum(notes.values())} docs -> {run_dir.root}")
 
 
 def step_distill(run: DemoRun) -> str:
@@ -122,7 +131,8 @@ def step_export(run: DemoRun) -> str:
     from discovery.export.run import export_run
 
     settings = _settings(run)
-    es = settings.export.model_copy(update={"budget": 0.5, "seed": run.seed})
+    es = settings.export.model_copy(update={"budget": 0.5, "seed": run.seed,
+                                            "calibration_docs": CALIBRATION_DOCS})
     repo = run.workdir / "model_repository"
     manifest, cal = export_run(run.artifacts["run"], [run.artifacts["corpus"]], repo, es,
                                settings.engine, settings.document)

@@ -15,9 +15,11 @@ from typing import Any
 
 from mira.contracts import SCORE_MAX, SCORE_MIN
 
-SCHEMA_VERSION = "mira-answer-schemas-v1"
+SCHEMA_VERSION = "mira-answer-schemas-v2"
 
-NAME_PATTERN = r"^[a-z]{4,16}(_[a-z]{2,16}){0,3}$"
+# snake_case words that each have a vowel within their first four letters (no "hkzbzkz")
+_WORD = "[b-df-hj-np-tv-xz]{0,3}[aeiouy][a-z]"
+NAME_PATTERN = rf"^{_WORD}{{2,13}}(_{_WORD}{{0,13}}){{0,3}}$"
 _TEXT_CHARS = r"A-Za-z ,.;:'()/-"
 
 
@@ -45,9 +47,9 @@ def proposal_schema(n: int, text_chars: int) -> dict[str, Any]:
     dim = _object(
         {
             "name": {"type": "string", "pattern": NAME_PATTERN},
-            "description": text(12, max(24, 2 * text_chars)),
-            "high": text(3, max(8, text_chars)),
-            "low": text(3, max(8, text_chars)),
+            "description": text(16, max(32, 2 * text_chars)),
+            "high": text(8, max(16, text_chars)),
+            "low": text(8, max(16, text_chars)),
         }
     )
     dims = {"type": "array", "items": dim, "minItems": n, "maxItems": n}

@@ -206,6 +206,8 @@ class DiscoverySettings(Section):
     samples_per_group: int = Field(16, ge=1, description="Documents whose proposals make "
                                    "the rubric.")
     dims_per_doc: int = Field(2, ge=1, description="Dimensions proposed per document.")
+    proposal_rounds: int = Field(3, ge=1, description="Rounds of proposals: a group without a "
+                                 "valid proposal gets samples_per_group new documents per round.")
     proposal_temperature: float = Field(0.7, ge=0, description="Sampling temperature of "
                                         "proposals (greedy repeats one idea).")
     proposal_tokens: int = Field(16, ge=1, description="Budget of each proposal's high/low "
