@@ -77,15 +77,14 @@ def step_stats(run: DemoRun) -> str:
 
 
 # Sizes that keep the SmolLM2-135M teacher on 2 CPU cores within the demo's five minutes: one
-# batch of proposals for all groups (2 documents x 3 dimensions each, more rounds only for groups
-# without a valid one), 3 anchors, 12 annotated documents per group with 4-token rationales,
-# 300 characters shown (docs/distillation.md).
+# batch of proposals for all groups (2 documents x 2 dimensions each; up to two more rounds for
+# the groups without a valid one), 3 anchors, 12 annotated documents per group with 4-token
+# rationales, 300 characters shown (docs/distillation.md).
 DISCOVER_SIZES: dict[str, Any] = {
     "k_min": 3, "k_max": 5, "samples_per_source": 4, "feature_docs": 32, "anchors": 3,
-    "samples_per_group": 2, "dims_per_doc": 3, "proposal_tokens": 6, "proposal_rounds": 3,
+    "samples_per_group": 2, "dims_per_doc": 2, "proposal_tokens": 6, "proposal_rounds": 3,
     "docs_per_group": 12, "max_chars": 300, "rationale_tokens": 4,
 }
-CALIBRATION_DOCS = 300
 TEACHER_BATCH = 16
 
 
@@ -131,8 +130,7 @@ def step_export(run: DemoRun) -> str:
     from discovery.export.run import export_run
 
     settings = _settings(run)
-    es = settings.export.model_copy(update={"budget": 0.5, "seed": run.seed,
-                                            "calibration_docs": CALIBRATION_DOCS})
+    es = settings.export.model_copy(update={"budget": 0.5, "seed": run.seed})
     repo = run.workdir / "model_repository"
     manifest, cal = export_run(run.artifacts["run"], [run.artifacts["corpus"]], repo, es,
                                settings.engine, settings.document)
@@ -212,7 +210,7 @@ def _print_timings(results: list[StepResult]) -> None:
 @click.command()
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
               show_default=True, help="Where the demo writes everything.")
-@click.option("--max-docs", type=int, default=600, show_default=True, help="Corpus size.")
+@click.option("--max-docs", type=int, default=400, show_default=True, help="Corpus size.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--until", type=click.Choice([s.name for s in STEPS]),
               help="Stop after this step.")

@@ -6,8 +6,10 @@ A proposal is rejected, with the first reason that applies (counted in ``discove
   model wrote the answer's skeleton into a value (e.g. ``high}, {'description':``);
 * ``schema_echo``: every word of the name is a word of the prompt's schema or instructions
   (``low_high_low``, ``low_low``, ``high_description``, ``low_4``, ``quality``);
-* ``unreadable_name``: the name is not a few plain words (digits, symbols, no vowel, too short:
-  ``clarity_2``, ``x9``, ``zzz``);
+* ``unreadable_name``: the name is not a few plain, different words (digits, symbols, no vowel,
+  too short, a repeated word, a run of six consonants, a word that the MiniLM vocabulary can
+  only cut into more than four pieces: ``clarity_2``, ``x9``, ``zzzz``, ``perl_perl``,
+  ``dudayjkdjjdudjj``, ``idemlibalitias``);
 * ``empty``: the description has fewer than two content words (words of three or more letters
   that are neither schema words nor stop words) or none beyond the name's, high or low has no
   content word, or high and low are the same text.
@@ -15,6 +17,8 @@ A proposal is rejected, with the first reason that applies (counted in ``discove
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -56,14 +60,46 @@ def _content(text: str) -> list[str]:
     return [w for w in _words(text) if len(w) >= 3 and w not in SCHEMA_WORDS | _STOP]
 
 
+_CONSONANT_RUN = re.compile(r"[b-df-hj-np-tv-xz]{6,}")
+MAX_PIECES = 4  # real words split into at most 4 WordPiece pieces ("reproducibility"): measured
+
+
+@functools.cache
+def _vocab() -> frozenset[str]:
+    """The WordPiece vocabulary of the packaged MiniLM tokenizer (30,522 entries)."""
+    from discovery.grouping.embed import packaged_embedder_dir
+
+    with (packaged_embedder_dir() / "tokenizer.json").open(encoding="utf-8") as fh:
+        return frozenset(json.load(fh)["model"]["vocab"])
+
+
+def pieces(word: str) -> int:
+    """How many WordPiece pieces ``word`` splits into (greedy longest match; 99: no split)."""
+    vocab, n, start = _vocab(), 0, 0
+    while start < len(word):
+        end = len(word)
+        while end > start and (word[start:end] if start == 0 else "##" + word[start:end]) \
+                not in vocab:
+            end -= 1
+        if end == start:
+            return 99
+        n, start = n + 1, end
+    return n
+
+
 def readable_name(name: str) -> bool:
-    """One to five plain words of letters, at least one of four letters, each with a vowel."""
-    words = [w for w in re.split(r"[ _\-]+", name.strip()) if w]
+    """One to five plain, different words of letters, at least one of four letters; each with a
+    vowel, no run of six consonants, and at most ``MAX_PIECES`` vocabulary pieces (gibberish
+    such as ``dudayjkdjjdudjj`` or ``idemlibalitias`` falls apart into many short pieces)."""
+    words = [w.lower() for w in re.split(r"[ _\-]+", name.strip()) if w]
     return (
         bool(_NAME.match(name.strip()))
         and 1 <= len(words) <= 5
+        and len(set(words)) == len(words)
         and any(len(w) >= 4 for w in words)
-        and all(re.search(r"[aeiouy]", w.lower()) for w in words if len(w) >= 3)
+        and all(re.search(r"[aeiouy]", w) for w in words if len(w) >= 3)
+        and not any(_CONSONANT_RUN.search(w) for w in words)
+        and all(pieces(w) <= MAX_PIECES for w in words)
     )
 
 
