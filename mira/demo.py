@@ -78,14 +78,16 @@ def step_stats(run: DemoRun) -> str:
 
 # Sizes that keep the SmolLM2-135M teacher on 2 CPU cores within the demo's five minutes: one
 # batch of proposals for all groups (2 documents x 2 dimensions each; up to two more rounds for
-# the groups without a valid one), 3 anchors, 12 annotated documents per group with 4-token
-# rationales, 300 characters shown (docs/distillation.md).
+# groups without a valid one), 3 anchors, 12 annotated documents per group with 4-token
+# rationales, 300 characters shown; the students read 64 tokens, about what the teacher saw
+# (docs/distillation.md).
 DISCOVER_SIZES: dict[str, Any] = {
     "k_min": 3, "k_max": 5, "samples_per_source": 4, "feature_docs": 32, "anchors": 3,
     "samples_per_group": 2, "dims_per_doc": 2, "proposal_tokens": 6, "proposal_rounds": 3,
     "docs_per_group": 12, "max_chars": 300, "rationale_tokens": 4,
 }
 TEACHER_BATCH = 16
+STUDENT_TOKENS = 64
 
 
 def _settings(run: DemoRun) -> MiraSettings:
@@ -119,7 +121,8 @@ def step_distill(run: DemoRun) -> str:
     """Train one MiniLM student per group on the teacher's annotations (frozen encoder)."""
     from discovery.distill.stage import distill_all
 
-    cfg = _settings(run).distill.model_copy(update={"seed": run.seed})
+    cfg = _settings(run).distill.model_copy(update={"seed": run.seed,
+                                                    "max_length": STUDENT_TOKENS})
     groups = distill_all(run.artifacts["run"], cfg)
     run.artifacts["students"] = run.artifacts["run"] / "students"
     return f"{len(groups)} students -> {run.artifacts['students']}"
