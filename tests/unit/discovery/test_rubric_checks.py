@@ -88,8 +88,8 @@ def test_anchor_problem_uses_the_same_rules() -> None:
 def test_schema_words_cover_the_proposal_prompt() -> None:
     import re
 
-    from discovery.teacher import prompts
     from discovery.rubrics.checks import _STOP, SCHEMA_WORDS
+    from discovery.teacher import prompts
 
     template = prompts._PROPOSE.replace("{source}", "").replace("{text}", "").replace("{n}", "")
     words = {w.lower() for w in re.findall(r"[A-Za-z]+", template) if len(w) >= 3}

@@ -1,4 +1,4 @@
-"""Rubric stage: proposals of all groups in one batch, more rounds for groups without a valid one."""
+"""Rubric stage: all groups' proposals in one batch, more rounds for groups without a valid one."""
 
 from __future__ import annotations
 
