@@ -50,12 +50,16 @@ def plot_scores(rows: list[dict[str, Any]], thresholds: dict[str, float], path: 
 def plot_agreement(cards: list[StudentCard], path: Path) -> None:
     plt = _plt()
     labels = [f"{c.group}:{a}"[:40] for c in cards for a in c.anchors]
-    rho = [c.metrics[a].spearman for c in cards for a in c.anchors]
-    weights = [c.metrics[a].weight for c in cards for a in c.anchors]
+    ms = [c.metrics[a] for c in cards for a in c.anchors]
+    rho = [m.spearman for m in ms]
+    weights = [m.weight for m in ms]
+    err = [[m.spearman - m.spearman_low for m in ms], [m.spearman_high - m.spearman for m in ms]]
+    labels = [f"{lab} (n={m.n})" for lab, m in zip(labels, ms, strict=True)]
     fig, ax = plt.subplots(figsize=(7, max(3, 0.25 * len(labels))))
     y = range(len(labels))
-    ax.barh(list(y), rho, color=["tab:blue" if r > 0 else "tab:gray" for r in rho],
-            label="held-out Spearman")
+    ax.barh(list(y), rho, xerr=err, capsize=2,
+            color=["tab:blue" if m.spearman_low > 0 else "tab:gray" for m in ms],
+            label="held-out Spearman, 95% interval")
     ax.scatter(weights, list(y), color="orange", zorder=3, label="aggregation weight")
     ax.set_yticks(list(y), labels, fontsize=7)
     ax.axvline(0, color="black", lw=0.8)
@@ -83,13 +87,15 @@ def plot_kept(per_source: dict[str, dict[str, float]], budget: float, path: Path
 
 
 def _card_table(cards: list[StudentCard]) -> str:
-    rows = ["<tr><th>group</th><th>anchor</th><th>n</th><th>Spearman</th><th>MAE</th>"
-            "<th>mean-predictor MAE</th><th>weight</th></tr>"]
+    rows = ["<tr><th>group</th><th>anchor</th><th>held-out n</th><th>Spearman</th>"
+            "<th>95% interval</th><th>MAE</th><th>mean-predictor MAE</th><th>weight</th></tr>"]
     for c in cards:
         for a, m in c.metrics.items():
             rows.append(f"<tr><td>{html.escape(c.group)}</td><td>{html.escape(a)}</td>"
-                        f"<td>{m.n}</td><td>{m.spearman:.3f}</td><td>{m.mae:.3f}</td>"
-                        f"<td>{m.baseline_mae:.3f}</td><td>{m.weight:.3f}</td></tr>")
+                        f"<td>{m.n}</td><td>{m.spearman:.3f}</td>"
+                        f"<td>{m.spearman_low:.2f} .. {m.spearman_high:.2f}</td>"
+                        f"<td>{m.mae:.3f}</td><td>{m.baseline_mae:.3f}</td>"
+                        f"<td>{m.weight:.3f}</td></tr>")
     return "<table>" + "".join(rows) + "</table>"
 
 
@@ -116,7 +122,9 @@ table{{border-collapse:collapse}} tr:nth-child(even){{background:#f3f3f3}}</styl
 <p>Repository: {html.escape(str(export["repo"]))}. Budget {export["budget"]:.2f}; kept-token share
 on the calibration sample {export["kept_share"]:.3f}.</p>
 <h2>Score per source</h2><img src="scores_by_source.png">
-<h2>Agreement per anchor (held-out)</h2><img src="agreement.png">{_card_table(cards)}
+<h2>Agreement per anchor (held-out)</h2>
+<p>Weights: {html.escape(cards[0].weights_rule if cards else "")}.</p>
+<img src="agreement.png">{_card_table(cards)}
 <h2>Kept share per source</h2><img src="kept_share.png">{extra}
 <h2>Models</h2><pre>{html.escape(json.dumps(export["models"], indent=2))}</pre>
 </body></html>

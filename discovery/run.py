@@ -21,7 +21,8 @@ def teacher_from(ts: TeacherSettings, seed: int) -> Teacher:
     return make_teacher(ts.backend, model=ts.model, url=ts.url, api_key=ts.api_key,
                         timeout_s=ts.timeout_s, concurrency=ts.concurrency,
                         batch_size=ts.batch_size, max_new_tokens=ts.max_new_tokens,
-                        max_retries=ts.max_retries, seed=seed, device=ts.device)
+                        max_retries=ts.max_retries, seed=seed, device=ts.device,
+                        quantize=ts.quantize)
 
 
 def drive(stages: Sequence[str], corpus: Mapping[str, Sequence[Document]], run: RunDir,

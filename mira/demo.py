@@ -76,11 +76,18 @@ def step_stats(run: DemoRun) -> str:
     return f"{len(stats.sources)} sources, {len(stats.groups)} groups, ~{tokens:,} tokens"
 
 
-# Sizes that keep the SmolLM2-135M teacher on 2 CPU cores within the demo's time budget.
+# Sizes that keep the SmolLM2-135M teacher on 2 CPU cores within the demo's five minutes: one
+# batch of proposals for all groups (2 documents x 2 dimensions each; up to two more rounds for
+# groups without a valid one), 3 anchors, 12 annotated documents per group with 4-token
+# rationales, 300 characters shown; the students read 64 tokens, about what the teacher saw
+# (docs/distillation.md).
 DISCOVER_SIZES: dict[str, Any] = {
-    "k_max": 5, "samples_per_source": 8, "anchors": 6, "samples_per_group": 6,
-    "dims_per_doc": 2, "docs_per_group": 32, "max_chars": 1000, "rationale_tokens": 8,
+    "k_min": 3, "k_max": 5, "samples_per_source": 4, "feature_docs": 32, "anchors": 3,
+    "samples_per_group": 2, "dims_per_doc": 2, "proposal_tokens": 6, "proposal_rounds": 3,
+    "docs_per_group": 12, "max_chars": 300, "rationale_tokens": 4,
 }
+TEACHER_BATCH = 16
+STUDENT_TOKENS = 64
 
 
 def _settings(run: DemoRun) -> MiraSettings:
@@ -100,18 +107,22 @@ def step_discover(run: DemoRun) -> str:
     run_dir = RunDir(run.workdir / "run")
     run_dir.root.mkdir(parents=True, exist_ok=True)
     corpus = load_corpus([run.artifacts["corpus"]], settings.document)
-    summary = drive(("groups", "rubrics", "annotate"), corpus.by_source, run_dir,
-                    settings.teacher, ds, {})
+    ts = settings.teacher.model_copy(update={"batch_size": TEACHER_BATCH})
+    summary = drive(("groups", "rubrics", "annotate"), corpus.by_source, run_dir, ts, ds, {})
     run.artifacts["run"] = run_dir.root
     groups = summary.get("groups", {})
-    return f"{len(groups)} groups, rubrics + annotations -> {run_dir.root}"
+    anchors = {g: len(r["anchors"]) for g, r in summary.get("rubrics", {}).items()}
+    notes = summary.get("annotations", {})
+    return (f"{len(groups)} groups ({', '.join(groups)}); anchors {anchors}; annotated "
+            f"{sum(notes.values())} docs -> {run_dir.root}")
 
 
 def step_distill(run: DemoRun) -> str:
     """Train one MiniLM student per group on the teacher's annotations (frozen encoder)."""
     from discovery.distill.stage import distill_all
 
-    cfg = _settings(run).distill.model_copy(update={"seed": run.seed})
+    cfg = _settings(run).distill.model_copy(update={"seed": run.seed,
+                                                    "max_length": STUDENT_TOKENS})
     groups = distill_all(run.artifacts["run"], cfg)
     run.artifacts["students"] = run.artifacts["run"] / "students"
     return f"{len(groups)} students -> {run.artifacts['students']}"
@@ -202,7 +213,7 @@ def _print_timings(results: list[StepResult]) -> None:
 @click.command()
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
               show_default=True, help="Where the demo writes everything.")
-@click.option("--max-docs", type=int, default=600, show_default=True, help="Corpus size.")
+@click.option("--max-docs", type=int, default=400, show_default=True, help="Corpus size.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--until", type=click.Choice([s.name for s in STEPS]),
               help="Stop after this step.")

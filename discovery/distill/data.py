@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from discovery.distill.aggregate import spearman_interval
 from mira.contracts import Annotation, ArtifactError, RubricArtifact, load_artifact
 from mira.settings import DistillSettings
 
@@ -83,8 +84,10 @@ def evaluate(pred: np.ndarray, y: np.ndarray, m: np.ndarray, base: np.ndarray,
         sel = m[:, k] > 0
         yk, pk = y[sel, k], pred[sel, k]
         n = int(sel.sum())
+        rho = spearman(pk, yk)
+        low, high = spearman_interval(rho, n)
         out[name] = {
-            "spearman": spearman(pk, yk),
+            "spearman": rho, "spearman_low": low, "spearman_high": high,
             "mae": float(np.abs(pk - yk).mean()) if n else float("nan"),
             "baseline_mae": float(np.abs(base[k] - yk).mean()) if n else float("nan"),
             "n": n,

@@ -49,7 +49,8 @@ def distill_group(run_dir: Path, group: str, cfg: DistillSettings) -> StudentCar
     seconds = time.perf_counter() - t0
     base = (y[tr] * m[tr]).sum(0) / np.maximum(m[tr].sum(0), 1)
     stats = evaluate(fit.heldout_pred, y[ho], m[ho], base, anchors)
-    weights = reliability_weights([stats[a]["spearman"] for a in anchors])
+    weights = reliability_weights([stats[a]["spearman"] for a in anchors],
+                                  [stats[a]["n"] for a in anchors])
     card = StudentCard(
         group=group, anchors=anchors, weights=weights, weights_rule=WEIGHTS_RULE,
         rubric_version=annotations[0].rubric_version, teacher=annotations[0].teacher,
@@ -85,9 +86,11 @@ def _tensor(values: list[float]) -> Any:
 
 def metrics_table(card: StudentCard) -> str:
     """A plain-text table of the held-out metrics (logged by the CLI)."""
-    rows = [f"{'anchor':32} {'n':>4} {'spearman':>9} {'mae':>6} {'base_mae':>8} {'weight':>6}"]
+    rows = [f"{'anchor':32} {'n':>4} {'spearman':>9} {'95% interval':>14} {'mae':>6} "
+            f"{'base_mae':>8} {'weight':>6}"]
     for name, m in card.metrics.items():
-        rows.append(f"{name[:32]:32} {m.n:>4} {m.spearman:>9.3f} {m.mae:>6.3f} "
+        rows.append(f"{name[:32]:32} {m.n:>4} {m.spearman:>9.3f} "
+                    f"{f'{m.spearman_low:.2f}..{m.spearman_high:.2f}':>14} {m.mae:>6.3f} "
                     f"{m.baseline_mae:>8.3f} {m.weight:>6.3f}")
     return "\n".join(rows)
 

@@ -1,8 +1,13 @@
-"""Source grouping (METHOD step 1): source centroids, k-means, similarity report, names.
+"""Source grouping (METHOD step 1): cluster source vectors, compare like with like, name groups.
 
-Group names are deterministic: the dominant source kind (the part of the source name before the
-first ``_``, e.g. ``code`` for ``code_python``) made unique with ``_2``, ``_3``...; pinned sources
-are moved into the group named by their pin (created if needed).
+* Clustering: Ward agglomerative clustering of the source vectors (``represent.py``), k given or
+  chosen in ``k_range`` by the best silhouette (every k's silhouette is reported).
+* Similarity: cosine of source vectors; a group's ``intra_similarity`` is the mean over pairs of
+  its sources, ``inter_similarity[a][b]`` the mean over pairs (source of a, source of b), so the two
+  compare like with like.
+* Names: the role (code, prose, qa, notebook, config) that the members' mean line profile shows
+  (``lines.role_name``), made unique with ``_2``, ``_3``... in order of group size; pinned sources
+  are moved into the group named by their pin (created if needed).
 """
 
 from __future__ import annotations
@@ -10,10 +15,12 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from discovery.grouping.lines import role_name
+from discovery.grouping.represent import SourceVectors
 from mira.contracts import GroupInfo, GroupingArtifact
 
 log = logging.getLogger(__name__)
@@ -21,106 +28,125 @@ log = logging.getLogger(__name__)
 GROUP_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def centroids(embeddings: Mapping[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
-    """Sources (sorted) and their L2-normalised mean embedding."""
-    sources = sorted(embeddings)
-    rows = np.stack([embeddings[s].mean(axis=0) for s in sources]).astype(np.float64)
-    rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-    return sources, rows
+def ward(x: np.ndarray, k: int) -> np.ndarray:
+    """Ward labels for ``k`` clusters (deterministic; one cluster when k <= 1)."""
+    if k <= 1 or len(x) <= 1:
+        return np.zeros(len(x), dtype=int)
+    from sklearn.cluster import AgglomerativeClustering
+
+    return AgglomerativeClustering(n_clusters=min(k, len(x)), linkage="ward").fit_predict(x)
 
 
-def cluster(x: np.ndarray, k: int | None, k_range: tuple[int, int], seed: int
-            ) -> tuple[np.ndarray, int, float | None]:
-    """k-means labels; with ``k`` None choose k in ``k_range`` by best silhouette (cosine)."""
-    from sklearn.cluster import KMeans
+def silhouettes(x: np.ndarray, k_range: tuple[int, int]) -> dict[int, float]:
+    """Silhouette (Euclidean, as Ward minimises) of the Ward clustering for each k in range."""
     from sklearn.metrics import silhouette_score
 
-    n = len(x)
-    if k is not None:
-        k = max(1, min(k, n))
-        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(x) if k > 1 else np.zeros(n)
-        sil = _silhouette(x, labels) if 1 < k < n else None
-        return labels.astype(int), k, sil
-    lo, hi = max(2, k_range[0]), min(k_range[1], n - 1)
-    best: tuple[float, int, np.ndarray] | None = None
-    for kk in range(lo, hi + 1):
-        labels = KMeans(kk, n_init=10, random_state=seed).fit_predict(x)
-        score = float(silhouette_score(x, labels, metric="cosine"))
-        log.info("k=%d silhouette=%.3f", kk, score)
-        if best is None or score > best[0] + 1e-9:
-            best = (score, kk, labels)
-    if best is None:  # too few sources to choose: one group
-        return np.zeros(n, dtype=int), 1, None
-    return best[2].astype(int), best[1], best[0]
+    lo, hi = max(2, k_range[0]), min(k_range[1], len(x) - 1)
+    return {k: round(float(silhouette_score(x, ward(x, k))), 4) for k in range(lo, hi + 1)}
 
 
-def _silhouette(x: np.ndarray, labels: np.ndarray) -> float:
-    from sklearn.metrics import silhouette_score
+def choose(
+    x: np.ndarray, k: int | None, k_range: tuple[int, int]
+) -> tuple[np.ndarray, int, dict[int, float]]:
+    """Labels, the k used and the silhouette per k (k given, else the best in ``k_range``)."""
+    sil = silhouettes(x, k_range) if len(x) > 2 else {}
+    if k is None:
+        k = max(sil, key=lambda kk: (sil[kk], -kk)) if sil else 1
+        log.info("k=%d by silhouette (%s)", k, ", ".join(f"{a}: {b:.3f}" for a, b in sil.items()))
+    k = max(1, min(k, len(x)))
+    return ward(x, k).astype(int), k, sil
 
-    return float(silhouette_score(x, labels, metric="cosine"))
 
-
-def _kind(source: str) -> str:
-    head = re.sub(r"[^a-z0-9_]", "_", source.lower()).split("_")[0]
-    return head if head and head[0].isalpha() else "g"
-
-
-def name_groups(members: list[list[str]]) -> list[str]:
-    """Deterministic names: dominant source kind, made unique in order of group size."""
-    order = sorted(range(len(members)), key=lambda i: (-len(members[i]), sorted(members[i])))
-    names: dict[int, str] = {}
+def name_groups(profiles: Sequence[Mapping[str, float]], sizes: Sequence[int]) -> list[str]:
+    """Role names made unique (largest group keeps the plain name)."""
+    order = sorted(range(len(profiles)), key=lambda i: (-sizes[i], i))
     used: Counter[str] = Counter()
+    names: dict[int, str] = {}
     for i in order:
-        kinds = Counter(_kind(s) for s in members[i])
-        base = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        base = role_name(dict(profiles[i]))
         used[base] += 1
         names[i] = base if used[base] == 1 else f"{base}_{used[base]}"
-    return [names[i] for i in range(len(members))]
+    return [names[i] for i in range(len(profiles))]
+
+
+def mean_profile(vec: SourceVectors, members: Sequence[str]) -> dict[str, float]:
+    roles = vec.profiles[members[0]]
+    return {r: round(float(np.mean([vec.profiles[s][r] for s in members])), 4) for r in roles}
 
 
 def build_grouping(
-    embeddings: Mapping[str, np.ndarray], *, k: int | None, k_range: tuple[int, int] = (2, 8),
-    pins: Mapping[str, str] | None = None, seed: int = 0, embedder: str = "all-MiniLM-L6-v2",
+    vec: SourceVectors,
+    *,
+    k: int | None,
+    k_range: tuple[int, int],
+    pins: Mapping[str, str] | None = None,
+    embedder: str = "",
 ) -> GroupingArtifact:
-    """Cluster sources and report similarities; ``pins`` maps source -> group name."""
+    """Cluster sources, name the groups, apply ``pins`` (source -> group name), report."""
     pins = dict(pins or {})
     for src, name in pins.items():
         if not GROUP_NAME.match(name):
             raise ValueError(f"pin {src}={name}: group names must match {GROUP_NAME.pattern}")
-    sources, x = centroids(embeddings)
-    labels, k_used, sil = cluster(x, k, k_range, seed)
-    members: list[list[str]] = [[s for s, lab in zip(sources, labels, strict=True) if lab == g]
-                                for g in range(k_used)]
+    labels, k_used, sil = choose(vec.vectors, k, k_range)
+    members = [
+        [s for s, lab in zip(vec.sources, labels, strict=True) if lab == g] for g in range(k_used)
+    ]
     members = [m for m in members if m]
-    names = name_groups(members)
+    names = name_groups([mean_profile(vec, m) for m in members], [len(m) for m in members])
     assign = {s: names[i] for i, m in enumerate(members) for s in m}
     for src, name in pins.items():
         if src not in assign:
             log.warning("pinned source %s is not in the corpus", src)
             continue
         assign[src] = name
-    return _artifact(assign, dict(zip(sources, x, strict=True)), pins, embeddings, k_used, k, sil,
-                     embedder)
+    return _artifact(vec, assign, pins, k, sil, embedder)
 
 
-def _artifact(assign: dict[str, str], cent: dict[str, np.ndarray], pins: Mapping[str, str],
-              embeddings: Mapping[str, np.ndarray], k_used: int, k: int | None,
-              sil: float | None, embedder: str) -> GroupingArtifact:
+def _cosines(x: np.ndarray) -> np.ndarray:
+    unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return np.asarray(unit @ unit.T)
+
+
+def _artifact(
+    vec: SourceVectors,
+    assign: dict[str, str],
+    pins: Mapping[str, str],
+    k: int | None,
+    sil: dict[int, float],
+    embedder: str,
+) -> GroupingArtifact:
+    sims = _cosines(vec.vectors)
+    idx = {s: i for i, s in enumerate(vec.sources)}
     groups = sorted(set(assign.values()))
-    infos, gvec = [], {}
+    rows = {g: [idx[s] for s in sorted(assign) if assign[s] == g] for g in groups}
+    infos = []
     for g in groups:
-        srcs = sorted(s for s, name in assign.items() if name == g)
-        m = np.stack([cent[s] for s in srcs])
-        sims = m @ m.T
-        iu = np.triu_indices(len(srcs), 1)
-        intra = float(sims[iu].mean()) if len(srcs) > 1 else 1.0
-        v = m.mean(axis=0)
-        gvec[g] = v / max(float(np.linalg.norm(v)), 1e-12)
-        infos.append(GroupInfo(name=g, sources=srcs, intra_similarity=round(intra, 4),
-                               pinned=sorted(s for s in srcs if s in pins)))
-    inter = {a: {b: round(float(gvec[a] @ gvec[b]), 4) for b in groups if b != a} for a in groups}
+        block = sims[np.ix_(rows[g], rows[g])]
+        iu = np.triu_indices(len(rows[g]), 1)
+        intra = float(block[iu].mean()) if len(rows[g]) > 1 else 1.0
+        srcs = [vec.sources[i] for i in rows[g]]
+        infos.append(
+            GroupInfo(
+                name=g,
+                sources=srcs,
+                intra_similarity=round(intra, 4),
+                pinned=sorted(s for s in srcs if s in pins),
+                profile=mean_profile(vec, srcs),
+            )
+        )
+    inter = {
+        a: {b: round(float(sims[np.ix_(rows[a], rows[b])].mean()), 4) for b in groups if b != a}
+        for a in groups
+    }
+    k_used = len({assign[s] for s in assign})
     return GroupingArtifact(
-        embedder=embedder, k=len(groups), k_selection="given" if k is not None else "silhouette",
-        silhouette=None if sil is None else round(sil, 4), groups=infos,
-        inter_similarity=inter, docs_per_source={s: len(embeddings[s]) for s in sorted(assign)},
+        embedder=embedder,
+        representation=vec.description,
+        k=k_used,
+        k_selection="given" if k is not None else "silhouette",
+        silhouette=sil.get(k_used),
+        silhouette_by_k=sil,
+        groups=infos,
+        inter_similarity=inter,
+        docs_per_source=dict(sorted(vec.docs.items())),
     )

@@ -29,11 +29,14 @@ Check = Callable[[Any], tuple[Any, bool]]
 
 @dataclass(frozen=True)
 class Prompt:
-    """One request: chat messages, an optional forced start of the answer, an optional guide."""
+    """One request: chat messages and the JSON Schema of the answer (None: the answer model's
+    own schema).  Every backend enforces the same schema (discovery/teacher/schemas.py)."""
 
     messages: list[Message]
-    prefix: str = ""
-    guide: tuple[Any, ...] | None = None  # discovery.teacher.guide segments (local backend)
+    schema: dict[str, Any] | None = None
+
+    def json_schema(self, answer: type[BaseModel]) -> dict[str, Any]:
+        return self.schema if self.schema is not None else answer.model_json_schema()
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ class Teacher(ABC):
     def complete(
         self, prompts: Sequence[Prompt], schema: type[BaseModel], sampling: Sampling
     ) -> list[str]:
-        """Raw answer text (prefix included) for each prompt; "" when the backend failed."""
+        """Raw answer text for each prompt; "" when the backend failed."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (HTTP clients, models)."""

@@ -16,7 +16,7 @@ def make_teacher(
     backend: Backend, *, model: str | None = None, url: str | None = None,
     api_key: SecretStr | None = None, timeout_s: float = 120.0, concurrency: int = 4,
     batch_size: int = 8, max_new_tokens: int = 256, max_retries: int = 2, seed: int = 0,
-    device: str = "cpu",
+    device: str = "cpu", quantize: bool = True,
 ) -> Teacher:
     common: dict[str, Any] = {"max_retries": max_retries, "max_new_tokens": max_new_tokens,
                               "seed": seed}
@@ -24,7 +24,7 @@ def make_teacher(
         from discovery.teacher.local_hf import LocalHFTeacher
 
         return LocalHFTeacher(Path(model) if model else None, batch_size=batch_size,
-                              device=device, **common)
+                              device=device, quantize=quantize, **common)
     if backend == "openai":
         from discovery.teacher.openai_http import OpenAITeacher
 

@@ -44,11 +44,11 @@ def build_body(prompt: Prompt, schema: type[BaseModel], sampling: Sampling, mode
     if mode == "json_schema":
         body["response_format"] = {
             "type": "json_schema",
-            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema(),
+            "json_schema": {"name": schema.__name__, "schema": prompt.json_schema(schema),
                             "strict": True},
         }
     elif mode == "guided_json":
-        body["guided_json"] = schema.model_json_schema()
+        body["guided_json"] = prompt.json_schema(schema)
     return body
 
 

@@ -1,8 +1,10 @@
 """Teacher prompts (rubric proposal and anchor scoring) and their stable hash.
 
 Document text is always wrapped in <document> tags, cut to a character budget, and declared
-untrusted: instructions inside it must be ignored.  The ``prefix`` forces the start of the JSON
-answer, which backends that can continue an assistant message (local, vLLM offline) honour.
+untrusted: instructions inside it must be ignored.  Each prompt carries the JSON Schema its answer
+must follow (``discovery/teacher/schemas.py``); every backend enforces that same schema.  Token
+budgets are turned into character bounds of the schema's text fields (about 4 characters per
+token).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import json
 from collections.abc import Sequence
 
 from discovery.teacher.base import Check, Message, Prompt
-from discovery.teacher.guide import proposal_guide, score_guide
 from discovery.teacher.parse import AnswerError
+from discovery.teacher.schemas import SCHEMA_VERSION, proposal_schema, score_schema
 from mira.contracts import SCORE_MAX, SCORE_MIN, Anchor, AnchorScore, ScoreAnswer
 
-PROMPT_VERSION = "mira-prompts-v1"
+PROMPT_VERSION = "mira-prompts-v2"
+CHARS_PER_TOKEN = 4
+MAX_FIELD_CHARS = 300
 
 _SYSTEM = (
     "You are a data quality rater for language-model training data. The document between "
@@ -24,21 +28,23 @@ _SYSTEM = (
     "Answer with one JSON object only."
 )
 
+# The document comes last: everything before it is shared by a stage's prompts, so the local
+# backend computes it once (discovery/teacher/prefix.py).
 _PROPOSE = (
-    "Source: {source}\n<document>\n{text}\n</document>\n\n"
-    "Which qualities decide whether documents like this one are useful to train a language "
+    "Which qualities decide whether documents like the one below are useful to train a language "
     "model? Propose {n} different quality aspects. For each give its name (a snake_case noun "
     "such as the aspect itself), a description, what a good document shows (high) and what a "
     "poor one shows (low). Answer as JSON: an object with key \"dimensions\", a list of objects "
-    "with keys \"name\", \"description\", \"high\", \"low\"."
+    "with keys \"name\", \"description\", \"high\", \"low\".\n\n"
+    "Source: {source}\n<document>\n{text}\n</document>"
 )
 
 _SCORE = (
-    "Source: {source}\n<document>\n{text}\n</document>\n\n"
-    "Rate the document on each dimension below: first a short rationale, then an integer score "
+    "Rate the document below on each dimension: first a short rationale, then an integer score "
     "from {lo} (very poor) to {hi} (excellent).\nDimensions:\n{dims}\n"
     "Answer as JSON: an object with key \"scores\", a list with one object per dimension, in "
-    "the order given, with keys \"anchor\" (the dimension name), \"rationale\", \"score\"."
+    "the order given, with keys \"anchor\" (the dimension name), \"rationale\", \"score\".\n\n"
+    "Source: {source}\n<document>\n{text}\n</document>"
 )
 
 
@@ -69,37 +75,40 @@ def cut(text: str, max_chars: int) -> str:
     return text[:max_chars]
 
 
-def proposal_prompt(source: str, text: str, n: int, *, name_tokens: int = 6,
-                    text_tokens: int = 16, few_shot: bool = False) -> Prompt:
+def _chars(tokens: int) -> int:
+    return max(1, min(MAX_FIELD_CHARS, tokens * CHARS_PER_TOKEN))
+
+
+def proposal_prompt(source: str, text: str, n: int, *, text_tokens: int = 16,
+                    few_shot: bool = False) -> Prompt:
+    """Ask for ``n`` quality dimensions of documents like ``text``; ``text_tokens`` bounds the
+    high/low fields (the description may take twice as much)."""
     user = _PROPOSE.format(source=source, text=text, n=n)
     shots = _example("propose") if few_shot else []
     return Prompt(
         messages=[{"role": "system", "content": _SYSTEM}, *shots,
                   {"role": "user", "content": user}],
-        prefix='{"dimensions": [{"name": "',
-        guide=proposal_guide(n, name_tokens, text_tokens),
+        schema=proposal_schema(n, _chars(text_tokens)),
     )
 
 
 def score_prompt(source: str, text: str, anchors: Sequence[Anchor], *,
                  rationale_tokens: int = 12, few_shot: bool = False) -> Prompt:
+    """Ask for a rationale and a score per anchor, in the rubric's order."""
     dims = "\n".join(f"- {a.name}: {a.description}" for a in anchors)
     user = _SCORE.format(source=source, text=text, dims=dims, lo=SCORE_MIN, hi=SCORE_MAX)
-    first = json.dumps(anchors[0].name)
-    names = [a.name for a in anchors]
     shots = _example("score", anchors) if few_shot else []
     return Prompt(
         messages=[{"role": "system", "content": _SYSTEM}, *shots,
                   {"role": "user", "content": user}],
-        prefix='{"scores": [{"anchor": ' + first + ', "rationale": "',
-        guide=score_guide(names, SCORE_MIN, SCORE_MAX, rationale_tokens),
+        schema=score_schema([a.name for a in anchors], _chars(rationale_tokens)),
     )
 
 
 def prompt_hash() -> str:
     """Hash of every template (changes whenever a prompt changes)."""
-    blob = "\n\x00".join([PROMPT_VERSION, _SYSTEM, _PROPOSE, _SCORE, _EXAMPLE_DOC,
-                          _EXAMPLE_PROPOSAL])
+    blob = "\n\x00".join([PROMPT_VERSION, SCHEMA_VERSION, _SYSTEM, _PROPOSE, _SCORE,
+                          _EXAMPLE_DOC, _EXAMPLE_PROPOSAL])
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

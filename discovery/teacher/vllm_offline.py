@@ -26,10 +26,9 @@ def sampling_kwargs(schema: type[BaseModel], sampling: Sampling) -> dict[str, An
     }
 
 
-def structured_params(vllm_sampling: Any, schema: type[BaseModel]) -> Any:
+def structured_params(vllm_sampling: Any, json_schema: dict[str, Any]) -> Any:
     """The structured-output object of the installed vLLM: ``StructuredOutputsParams`` (>=0.10)
     or ``GuidedDecodingParams`` (older); both accept ``json=<JSON schema>``."""
-    json_schema = schema.model_json_schema()
     if hasattr(vllm_sampling, "StructuredOutputsParams"):
         return "structured_outputs", vllm_sampling.StructuredOutputsParams(json=json_schema)
     return "guided_decoding", vllm_sampling.GuidedDecodingParams(json=json_schema)
@@ -59,9 +58,11 @@ class VLLMTeacher(Teacher):
                  ) -> list[str]:
         import vllm.sampling_params as sp
 
-        field, params = structured_params(sp, schema)
-        kwargs = sampling_kwargs(schema, sampling) | {field: params}
-        sampling_params = self._vllm.SamplingParams(**kwargs)
-        outputs = self.llm.chat([p.messages for p in prompts], sampling_params=sampling_params,
+        params = []
+        for p in prompts:  # one SamplingParams per prompt: each carries its own schema
+            field, structured = structured_params(sp, p.json_schema(schema))
+            params.append(self._vllm.SamplingParams(
+                **sampling_kwargs(schema, sampling), **{field: structured}))
+        outputs = self.llm.chat([p.messages for p in prompts], sampling_params=params,
                                 use_tqdm=False)
         return [o.outputs[0].text if o.outputs else "" for o in outputs]

@@ -17,8 +17,11 @@ from mira.contracts.wire import NonEmpty, Strict
 class GroupInfo(Strict):
     name: NonEmpty
     sources: list[str]
-    intra_similarity: float
+    intra_similarity: float = Field(description="mean cosine over pairs of member sources")
     pinned: list[str] = Field(default_factory=list)
+    profile: dict[str, float] = Field(
+        default_factory=dict, description="members' mean share of lines per role (the name)"
+    )
 
 
 class GroupingArtifact(Strict):
@@ -26,11 +29,15 @@ class GroupingArtifact(Strict):
 
     schema_version: Literal[1] = 1
     embedder: str
+    representation: str = Field(default="", description="what a source vector is made of")
     k: int
     k_selection: Literal["given", "silhouette"]
     silhouette: float | None = None
+    silhouette_by_k: dict[int, float] = Field(default_factory=dict)
     groups: list[GroupInfo]
-    inter_similarity: dict[str, dict[str, float]]
+    inter_similarity: dict[str, dict[str, float]] = Field(
+        description="mean cosine over pairs (source of a, source of b)"
+    )
     docs_per_source: dict[str, int]
 
     def source_to_group(self) -> dict[str, str]:
@@ -74,10 +81,12 @@ class AnchorMetrics(Strict):
     """Held-out agreement of one student output with the teacher (distillation report)."""
 
     spearman: float
+    spearman_low: float = Field(default=-1.0, description="95% interval, lower end (Fisher z)")
+    spearman_high: float = Field(default=1.0, description="95% interval, upper end")
     mae: float
     baseline_mae: float = Field(description="MAE of predicting the training mean")
     baseline_spearman: float = Field(default=0.0, description="constant predictor: 0 by definition")
-    weight: float = Field(description="aggregation weight derived from spearman")
+    weight: float = Field(description="aggregation weight: from spearman_low (distill/aggregate)")
     n: int = Field(description="held-out documents with a teacher score for this anchor")
 
 

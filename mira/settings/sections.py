@@ -225,6 +225,8 @@ class TeacherSettings(Section):
     max_new_tokens: int = Field(256, ge=8, description="Token limit of one answer.")
     max_retries: int = Field(2, ge=0, description="Retries of an invalid answer.")
     device: str = Field("cpu", description="Local backend device: cpu, cuda, cuda:1, ...")
+    quantize: bool = Field(True, description="Local backend on CPU: int8 linear layers "
+                           "(1.7x faster prefill, 2.9x faster decoding steps).")
 
 
 class DiscoverySettings(Section):
@@ -232,24 +234,37 @@ class DiscoverySettings(Section):
 
     k: int | None = Field(None, ge=1, description="Number of groups (default: chosen by "
                           "silhouette between k_min and k_max).")
-    k_min: int = Field(2, ge=1, description="Smallest k tried.")
+    k_min: int = Field(3, ge=1, description="Smallest k tried (k=2 only ever splits code from "
+                       "the rest: docs/benchmarks.md).")
     k_max: int = Field(8, ge=1, description="Largest k tried.")
     samples_per_source: int = Field(16, ge=1, description="Documents embedded per source.")
+    feature_docs: int = Field(64, ge=1, description="Documents per source whose format "
+                              "features are averaged.")
+    embed_weight: float = Field(0.3, ge=0, description="Weight of the topic embedding beside "
+                                "the format features (0: format only).")
     embed_max_length: int = Field(128, ge=8, description="Tokens embedded per document.")
     anchors: int = Field(15, ge=1, description="Anchors per group at most.")
     samples_per_group: int = Field(16, ge=1, description="Documents whose proposals make "
                                    "the rubric.")
     dims_per_doc: int = Field(2, ge=1, description="Dimensions proposed per document.")
+    proposal_rounds: int = Field(3, ge=1, description="Rounds of proposals: a group without a "
+                                 "valid proposal gets samples_per_group new documents per round.")
     proposal_temperature: float = Field(0.7, ge=0, description="Sampling temperature of "
                                         "proposals (greedy repeats one idea).")
-    proposal_tokens: int = Field(16, ge=1, description="Token budget of each proposal text "
-                                 "field (local backend).")
+    proposal_tokens: int = Field(16, ge=1, description="Budget of each proposal's high/low "
+                                 "text (4 characters per token, in the answer's JSON Schema).")
     docs_per_group: int = Field(64, ge=1, description="Documents annotated per group.")
     max_chars: int = Field(1500, ge=1, description="Characters of a document shown to the "
                            "teacher.")
-    rationale_tokens: int = Field(12, ge=1, description="Token budget of each rationale "
-                                  "(local backend).")
+    rationale_tokens: int = Field(12, ge=1, description="Budget of each rationale (4 "
+                                  "characters per token, in the answer's JSON Schema).")
     seed: int = Field(0, description="Seed of every sample.")
+
+    @model_validator(mode="after")
+    def _k_range(self) -> DiscoverySettings:
+        if self.k_min > self.k_max:
+            raise ValueError(f"k_min ({self.k_min}) must not exceed k_max ({self.k_max})")
+        return self
 
 
 class LogSettings(Section):

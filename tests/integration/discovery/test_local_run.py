@@ -54,3 +54,13 @@ def test_rerun_asks_nothing(teacher_run: Path, small_corpus: Path, local_teacher
     drive(("rubrics", "annotate"), corpus_of(small_corpus), RunDir(teacher_run),
           TeacherSettings(batch_size=8), sizes(), {}, teacher=local_teacher)
     assert local_teacher.generated_tokens == before
+
+
+def test_every_anchor_passes_the_proposal_checks(teacher_run: Path) -> None:
+    from discovery.rubrics.checks import anchor_problem
+
+    run = RunDir(teacher_run)
+    for g in GroupingArtifact.model_validate_json(run.grouping.read_text()).groups:
+        if run.rubric(g.name).is_file():
+            rubric = RubricArtifact.model_validate_json(run.rubric(g.name).read_text())
+            assert [anchor_problem(a) for a in rubric.anchors] == [None] * len(rubric.anchors)

@@ -30,7 +30,9 @@ def test_body_requests_json_schema() -> None:
     body = build_body(proposal_prompt("s", "t", 2), ProposalAnswer, Sampling(64, 0.0, 3), "m",
                       "json_schema")
     assert body["response_format"]["type"] == "json_schema"
-    assert body["response_format"]["json_schema"]["schema"]["title"] == "ProposalAnswer"
+    sent = body["response_format"]["json_schema"]["schema"]
+    assert sent == proposal_prompt("s", "t", 2).schema  # the request's own narrowed schema
+    assert sent["properties"]["dimensions"]["minItems"] == 2
     assert body["max_tokens"] == 64 and body["seed"] == 3 and body["temperature"] == 0.0
     assert "guided_json" in build_body(proposal_prompt("s", "t", 2), ProposalAnswer,
                                        Sampling(), "m", "guided_json")

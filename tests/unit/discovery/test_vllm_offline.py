@@ -22,11 +22,12 @@ def test_sampling_kwargs() -> None:
 
 def test_structured_outputs_new_api() -> None:
     mod = SimpleNamespace(StructuredOutputsParams=_Params, GuidedDecodingParams=_Params)
-    field, params = structured_params(mod, ScoreAnswer)
+    field, params = structured_params(mod, ScoreAnswer.model_json_schema())
     assert field == "structured_outputs"
     assert params.kw["json"]["title"] == "ScoreAnswer"
 
 
 def test_guided_decoding_old_api() -> None:
-    field, params = structured_params(SimpleNamespace(GuidedDecodingParams=_Params), ScoreAnswer)
+    field, params = structured_params(SimpleNamespace(GuidedDecodingParams=_Params),
+                                      ScoreAnswer.model_json_schema())
     assert field == "guided_decoding" and "properties" in params.kw["json"]

@@ -3,18 +3,32 @@ import math
 import numpy as np
 import pytest
 
-from discovery.distill.aggregate import aggregate, reliability_weights
+from discovery.distill.aggregate import aggregate, reliability_weights, spearman_interval
 
 
-def test_weights_are_clipped_spearman_normalised() -> None:
-    assert reliability_weights([0.6, -0.2, 0.2, 0.0]) == pytest.approx([0.75, 0, 0.25, 0])
+def test_interval_narrows_with_evidence() -> None:
+    lo8, hi8 = spearman_interval(0.5, 8)
+    lo200, hi200 = spearman_interval(0.5, 200)
+    assert lo8 < 0 < 0.5 < hi8 and 0.35 < lo200 < 0.5 < hi200 < 0.65
+    assert spearman_interval(0.3, 3) == (-1.0, 1.0)
+    assert spearman_interval(math.nan, 50) == (-1.0, 1.0)
+    assert spearman_interval(1.0, 50)[1] <= 1.0
 
 
-def test_nan_counts_as_zero_and_all_zero_is_uniform() -> None:
-    assert reliability_weights([math.nan, 0.5]) == pytest.approx([0.0, 1.0])
-    assert reliability_weights([-0.1, 0.0, math.nan]) == pytest.approx([1 / 3] * 3)
+def test_weights_follow_the_lower_bound() -> None:
+    w = reliability_weights([0.8, 0.8, 0.0, -0.3], [200, 20, 200, 200])
+    assert w[0] > w[1] > 0 and w[2] == w[3] == 0 and sum(w) == pytest.approx(1)
+    low = [spearman_interval(0.8, n)[0] for n in (200, 20)]
+    assert w[0] / w[1] == pytest.approx(low[0] / low[1])
+
+
+def test_little_evidence_means_uniform_weights() -> None:
+    assert reliability_weights([0.7, 0.2, 0.5], [6, 6, 6]) == pytest.approx([1 / 3] * 3)
+    assert reliability_weights([math.nan, 0.9], [100, 100])[0] == 0.0
     with pytest.raises(ValueError):
-        reliability_weights([])
+        reliability_weights([], [])
+    with pytest.raises(ValueError):
+        reliability_weights([0.5], [10, 10])
 
 
 def test_aggregate_is_weighted_sum() -> None:

@@ -36,7 +36,8 @@ def test_cached_prefix_then_tail_equals_full_forward(start: int) -> None:
     ids, mask = batch()
     with torch.no_grad():
         anchors, score = model(ids, mask)
-        cached = model.tail(model.prefix(ids, mask, start), mask, start)
+        hidden, surface = model.prefix(ids, mask, start)
+        cached = model.tail(hidden, mask, start, surface)
     torch.testing.assert_close(cached, anchors, atol=1e-5, rtol=0)
     torch.testing.assert_close(score[:, 0], anchors @ torch.tensor([0.5, 0.5]))
 
