@@ -29,19 +29,26 @@ def one(corpus: str, docs: int, threads: int, batch: int, max_chars: int) -> dic
     teacher = LocalHFTeacher(batch_size=batch, max_retries=0, threads=threads or None)
     if not threads:
         torch.set_num_threads(os.cpu_count() or 1)
-    anchors = [Anchor(name=n, description=f"how good the {n} is")
-               for n in ("clarity", "correctness", "usefulness")]
+    anchors = [
+        Anchor(name=n, description=f"how good the {n} is")
+        for n in ("clarity", "correctness", "usefulness")
+    ]
     picked = list(read_documents(Path(corpus)))[::7][:docs]
-    prompts = [score_prompt(d.source, cut(d.text, max_chars), anchors, rationale_tokens=8)
-               for d in picked]
+    prompts = [
+        score_prompt(d.source, cut(d.text, max_chars), anchors, rationale_tokens=8) for d in picked
+    ]
     teacher.ask_many(prompts[:batch], ScoreAnswer, anchor_check([a.name for a in anchors]))
     teacher.generated_tokens = 0
     start = time.perf_counter()
     teacher.ask_many(prompts, ScoreAnswer, anchor_check([a.name for a in anchors]))
     dt = time.perf_counter() - start
-    return {"threads": torch.get_num_threads(), "docs": len(prompts), "seconds": round(dt, 1),
-            "docs_per_s": round(len(prompts) / dt, 3),
-            "tokens_per_s": round(teacher.generated_tokens / dt, 1)}
+    return {
+        "threads": torch.get_num_threads(),
+        "docs": len(prompts),
+        "seconds": round(dt, 1),
+        "docs_per_s": round(len(prompts) / dt, 3),
+        "tokens_per_s": round(teacher.generated_tokens / dt, 1),
+    }
 
 
 def main() -> None:
@@ -57,18 +64,39 @@ def main() -> None:
         return
     rows = []
     for threads in (0, 1):  # 0 = baseline: torch default (all cores)
-        out = subprocess.run([sys.executable, __file__, "--corpus", args.corpus, "--docs",
-                              str(args.docs), "--batch", str(args.batch), "--max-chars",
-                              str(args.max_chars), "--threads", str(threads)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--corpus",
+                args.corpus,
+                "--docs",
+                str(args.docs),
+                "--batch",
+                str(args.batch),
+                "--max-chars",
+                str(args.max_chars),
+                "--threads",
+                str(threads),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = rows[0]["docs_per_s"]
     for r in rows:
         r["ratio_vs_default_threads"] = round(r["docs_per_s"] / base, 2)
         print(json.dumps(r))
-    print(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                      "machine": f"{platform.processor() or platform.machine()}, "
-                                 f"{os.cpu_count()} cores", "load": os.getloadavg()}))
+    print(
+        json.dumps(
+            {
+                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+                "load": os.getloadavg(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -79,16 +79,19 @@ def main() -> None:
         t_base = min(baseline(corpus, base_out) for _ in range(args.repeat))
         t_list = min(listing(args.docs) for _ in range(args.repeat))
         mb = corpus.stat().st_size / 1e6
-    rows = [("bare read of the same files -> JSONL (baseline)", t_base),
-            ("`mira corpus build` (list 24 sources, convert, filter, dedup, write)", t_build),
-            ("of which: listing the sources' files + dpkg index (no documents)", t_list)]
+    rows = [
+        ("bare read of the same files -> JSONL (baseline)", t_base),
+        ("`mira corpus build` (list 24 sources, convert, filter, dedup, write)", t_build),
+        ("of which: listing the sources' files + dpkg index (no documents)", t_list),
+    ]
     lines = [
         f"\n## mira corpus build vs bare file read (bench/corpus_build.py, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC)\n",
         f"Machine: {platform.node() or 'vm'}, {os.cpu_count()} CPU cores, "
         f"{platform.python_implementation()} {platform.python_version()}; warm page cache; "
         f"{args.docs} documents ({mb:.1f} MB of JSONL), seed 0, best of {args.repeat}.\n",
-        "| run | seconds | docs/s | MB/s |", "|---|---:|---:|---:|",
+        "| run | seconds | docs/s | MB/s |",
+        "|---|---:|---:|---:|",
         *[f"| {name} | {t:.2f} | {args.docs / t:,.0f} | {mb / t:.1f} |" for name, t in rows[:2]],
         f"| {rows[2][0]} | {rows[2][1]:.2f} | - | - |",
         f"\nRatio build / baseline time: **{t_build / t_base:.2f}x**; without the listing "

@@ -32,8 +32,12 @@ from bench.stream_setup import corpus  # noqa: E402
 
 
 def timed(cmd: list[str]) -> float:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
-           "TRANSFORMERS_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
     env.pop("TOKENIZERS_PARALLELISM", None)  # each side's own default
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -70,17 +74,33 @@ def main() -> None:
     from mira.contracts import Document
 
     work = Path(tempfile.mkdtemp(prefix="mira-bench-filter-"))
-    lines = corpus(args.corpus, work, 6000).read_text().splitlines()[:args.docs]
+    lines = corpus(args.corpus, work, 6000).read_text().splitlines()[: args.docs]
     inp = work / "in.jsonl"
     inp.write_text("\n".join(lines) + "\n")
     docs = [Document.model_validate_json(x) for x in lines]
     repo = student_repo.build(work / "repo", docs, args.max_length, args.max_chars).parent
     torch.save(student_repo.student().head.state_dict(), work / "head.pt")
-    loop = [sys.executable, str(ROOT / "bench" / "handwritten_loop.py"), str(inp),
-            str(work / "loop.jsonl"), str(backbone_dir()), str(work / "head.pt"),
-            "--max-length", str(args.max_length)]
-    filt = [sys.executable, "-m", "mira.cli", "filter", str(inp), "--repo", str(repo),
-            "--out", str(work / "filter")]
+    loop = [
+        sys.executable,
+        str(ROOT / "bench" / "handwritten_loop.py"),
+        str(inp),
+        str(work / "loop.jsonl"),
+        str(backbone_dir()),
+        str(work / "head.pt"),
+        "--max-length",
+        str(args.max_length),
+    ]
+    filt = [
+        sys.executable,
+        "-m",
+        "mira.cli",
+        "filter",
+        str(inp),
+        "--repo",
+        str(repo),
+        "--out",
+        str(work / "filter"),
+    ]
     best = {"loop": float("inf"), "filter": float("inf")}
     for _ in range(args.repeats):
         best["loop"] = min(best["loop"], timed(loop))
@@ -93,23 +113,33 @@ def main() -> None:
             fh.write(text)
 
 
-def report(args: argparse.Namespace, n: int, best: dict[str, float],
-           diff: tuple[float, float]) -> str:
+def report(
+    args: argparse.Namespace, n: int, best: dict[str, float], diff: tuple[float, float]
+) -> str:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     loop, filt = n / best["loop"], n / best["filter"]
-    return "\n".join([
-        "", f"## `mira filter` vs a hand-written transformers loop (bench/filter_vs_loop.py, "
-        f"{stamp})", "",
-        f"Machine: {machine()}; commit {commit()}. {n} real corpus documents, MiniLM-L6 student "
-        f"(K={student_repo.K}), max_length {args.max_length}; each run is one process on all "
-        f"cores, wall time with start-up and model load, best of {args.repeats} alternated.", "",
-        "| path | seconds | docs/s |", "|---|---:|---:|",
-        f"| hand-written loop (AutoTokenizer + AutoModel + head, torch, batch 32) | "
-        f"{best['loop']:.1f} | {loop:.1f} |",
-        f"| `mira filter` (defaults) | {best['filter']:.1f} | {filt:.1f} |", "",
-        f"Ratio filter / loop: **{filt / loop:.2f}x**. Scores: median abs difference "
-        f"{diff[0]:.1e}; {diff[1]:.1%} of documents differ by more than 1e-4 (those whose "
-        "student input the per-source pre-cut shortens; see pre_cut_token_loss_share).", ""])
+    return "\n".join(
+        [
+            "",
+            f"## `mira filter` vs a hand-written transformers loop (bench/filter_vs_loop.py, "
+            f"{stamp})",
+            "",
+            f"Machine: {machine()}; commit {commit()}. {n} real corpus documents, MiniLM-L6 student "
+            f"(K={student_repo.K}), max_length {args.max_length}; each run is one process on all "
+            f"cores, wall time with start-up and model load, best of {args.repeats} alternated.",
+            "",
+            "| path | seconds | docs/s |",
+            "|---|---:|---:|",
+            f"| hand-written loop (AutoTokenizer + AutoModel + head, torch, batch 32) | "
+            f"{best['loop']:.1f} | {loop:.1f} |",
+            f"| `mira filter` (defaults) | {best['filter']:.1f} | {filt:.1f} |",
+            "",
+            f"Ratio filter / loop: **{filt / loop:.2f}x**. Scores: median abs difference "
+            f"{diff[0]:.1e}; {diff[1]:.1%} of documents differ by more than 1e-4 (those whose "
+            "student input the per-source pre-cut shortens; see pre_cut_token_loss_share).",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

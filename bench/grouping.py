@@ -92,8 +92,9 @@ def run(corpus_path: Path, k_min: int, seed: int) -> dict[str, Any]:
     rep_s = time.perf_counter() - started
     # the baseline embeds exactly the documents mira's representation embedded
     embeddings = {
-        s: emb.encode([d.text for d in balanced(corpus, [s], ds.samples_per_source, seed,
-                                                 "groups")])
+        s: emb.encode(
+            [d.text for d in balanced(corpus, [s], ds.samples_per_source, seed, "groups")]
+        )
         for s in vec.sources
     }
     out: dict[str, Any] = {

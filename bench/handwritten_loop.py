@@ -32,9 +32,14 @@ def main() -> None:
     with open(args.inp) as src, open(args.out, "w") as dst:
         docs = [json.loads(line) for line in src if line.strip()]
         for i in range(0, len(docs), args.batch):
-            batch = docs[i:i + args.batch]
-            enc = tokenizer([d["text"] for d in batch], truncation=True,
-                            max_length=args.max_length, padding=True, return_tensors="pt")
+            batch = docs[i : i + args.batch]
+            enc = tokenizer(
+                [d["text"] for d in batch],
+                truncation=True,
+                max_length=args.max_length,
+                padding=True,
+                return_tensors="pt",
+            )
             with torch.no_grad():
                 hidden = model(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).float()

@@ -34,8 +34,15 @@ def make_docs(path: Path, n: int, max_chars: int) -> int:
     with path.open("w", encoding="utf-8") as out:
         for i in range(n):
             name, text = texts[i % len(texts)]
-            line = json.dumps({"id": f"{name}#{i}", "source": "python_stdlib", "text": text,
-                               "meta": {"path": name}}, separators=(",", ":"))
+            line = json.dumps(
+                {
+                    "id": f"{name}#{i}",
+                    "source": "python_stdlib",
+                    "text": text,
+                    "meta": {"path": name},
+                },
+                separators=(",", ":"),
+            )
             out.write(line + "\n")
             size += len(line.encode())
     return size
@@ -43,8 +50,11 @@ def make_docs(path: Path, n: int, max_chars: int) -> int:
 
 def run_mira(bootstrap: str, topic: str, path: Path) -> float:
     began = time.perf_counter()
-    result = CliRunner().invoke(main, ["produce", str(path), "--bootstrap", bootstrap,
-                                       "--topic", topic, "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        ["produce", str(path), "--bootstrap", bootstrap, "--topic", topic, "--json"],
+        catch_exceptions=False,
+    )
     elapsed = time.perf_counter() - began
     if result.exit_code != 0:
         raise SystemExit(f"mira produce failed: {result.output}")

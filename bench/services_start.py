@@ -1,6 +1,6 @@
 """Cold start of the local services (Kafka jars already cached): seconds from start() to ready.
 
-    .venv/bin/python bench/services_start.py [--repeats 3]
+.venv/bin/python bench/services_start.py [--repeats 3]
 """
 
 from __future__ import annotations
@@ -43,8 +43,9 @@ def main() -> None:
         "kafka (format + start)": lambda: KafkaBroker(),
         "kafka SASL_SSL + mTLS + ACLs (certificates + format + start)": lambda: SecureKafkaBroker(),
         "triton (no model)": lambda: TritonServer(MODELS, explicit=True),
-        "triton gRPC mutual TLS (no model)": lambda: TritonServer(MODELS, explicit=True,
-                                                                  tls=_tls()),
+        "triton gRPC mutual TLS (no model)": lambda: TritonServer(
+            MODELS, explicit=True, tls=_tls()
+        ),
         "triton (1 python model at start)": lambda: TritonServer(MODELS, explicit=False),
         "prometheus": lambda: PrometheusServer(["127.0.0.1:9"]),
     }

@@ -16,15 +16,41 @@ import subprocess
 from collections import Counter, defaultdict
 from pathlib import Path
 
-STAGES = ("consume", "validate", "batching", "tokenize", "triton client", "serialise",
-          "produce", "commit", "event loop + other", "kafka client threads (native)")
-COMMIT_FUNCS = {"commit", "commit_offsets_sync", "commit_offsets_async", "_commit",
-                "send_offsets_to_transaction", "commit_transaction", "abort_transaction",
-                "begin_transaction", "init_transactions", "_send_offset_commit_request",
-                "store_offsets"}
+STAGES = (
+    "consume",
+    "validate",
+    "batching",
+    "tokenize",
+    "triton client",
+    "serialise",
+    "produce",
+    "commit",
+    "event loop + other",
+    "kafka client threads (native)",
+)
+COMMIT_FUNCS = {
+    "commit",
+    "commit_offsets_sync",
+    "commit_offsets_async",
+    "_commit",
+    "send_offsets_to_transaction",
+    "commit_transaction",
+    "abort_transaction",
+    "begin_transaction",
+    "init_transactions",
+    "_send_offset_commit_request",
+    "store_offsets",
+}
 PRODUCE_FUNCS = {"produce", "flush", "_send_all", "send", "_produce"}
-CONSUME_FUNCS = {"poll", "update_lag", "set_paused", "consume", "_poll_records", "record",
-                 "_serve_events"}
+CONSUME_FUNCS = {
+    "poll",
+    "update_lag",
+    "set_paused",
+    "consume",
+    "_poll_records",
+    "record",
+    "_serve_events",
+}
 TCK = os.sysconf("SC_CLK_TCK")
 Stack = list[tuple[str, str]]  # (file, function), innermost first
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<path>[^()]*):\d+\)$")
@@ -34,27 +60,30 @@ _THREAD = re.compile(r"^thread \((?P<tid>\d+)\): (?P<name>.*)$")
 def _any(stack: Stack, *parts: str, funcs: set[str] | None = None) -> bool:
     """Some frame in one of the ``parts`` paths whose function (method name without its class:
     py-spy reports ``Class.method``) is in ``funcs``."""
-    return any((not parts or any(p in path for p in parts))
-               and (funcs is None or func.rpartition(".")[2] in funcs)
-               for path, func in stack)
+    return any(
+        (not parts or any(p in path for p in parts))
+        and (funcs is None or func.rpartition(".")[2] in funcs)
+        for path, func in stack
+    )
 
 
 def stage_of(stack: Stack, thread: str) -> str:
     """The stage a stack belongs to, by the most specific code on it (order matters)."""
-    if _any(stack, "tokenizers", "mira/engine/tokenize.py", "mira/engine/tokenpool.py") \
-            or thread.startswith(("tokenize", "QueueFeederThread", "ExecutorManager")):
+    if _any(
+        stack, "tokenizers", "mira/engine/tokenize.py", "mira/engine/tokenpool.py"
+    ) or thread.startswith(("tokenize", "QueueFeederThread", "ExecutorManager")):
         return "tokenize"
     if _any(stack, "tritonclient/", "grpc/", "mira/engine/triton.py"):
         return "triton client"
-    if _any(stack, "kafka/", "confluent_kafka", funcs=COMMIT_FUNCS) \
-            and not _any(stack, "scorer/kafka_io.py", funcs=PRODUCE_FUNCS):
+    if _any(stack, "kafka/", "confluent_kafka", funcs=COMMIT_FUNCS) and not _any(
+        stack, "scorer/kafka_io.py", funcs=PRODUCE_FUNCS
+    ):
         return "commit"  # client commit and transaction calls
     if _any(stack, "kafka/producer/") or _any(stack, funcs=PRODUCE_FUNCS):
         return "produce"
     if _any(stack, "scorer/delivery.py") or _any(stack, funcs=COMMIT_FUNCS):
         return "commit"  # our own delivery bookkeeping
-    if _any(stack, "kafka/") or _any(stack, funcs=CONSUME_FUNCS) \
-            or thread.startswith("kafka-io"):
+    if _any(stack, "kafka/") or _any(stack, funcs=CONSUME_FUNCS) or thread.startswith("kafka-io"):
         return "consume"
     if _any(stack, "scorer/messages.py") or _any(stack, funcs={"decide", "model_dump_json"}):
         return "serialise"
@@ -68,8 +97,17 @@ def stage_of(stack: Stack, thread: str) -> str:
 def native_stage(name: str) -> str:
     if name.startswith("rdk:"):
         return "kafka client threads (native)"
-    if name.startswith(("grpc", "event_engine", "default-execu", "resolver-exec", "timer_manager",
-                        "lifeguard", "global-executo")):
+    if name.startswith(
+        (
+            "grpc",
+            "event_engine",
+            "default-execu",
+            "resolver-exec",
+            "timer_manager",
+            "lifeguard",
+            "global-executo",
+        )
+    ):
         return "triton client"
     return "event loop + other"
 
@@ -82,9 +120,11 @@ def thread_cpu(pid: int) -> dict[int, tuple[str, float]]:
             raw = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
         except OSError:
             continue
-        fields = raw[raw.rindex(")") + 2:].split()
-        out[int(tid)] = (raw[raw.index("(") + 1:raw.rindex(")")],
-                         (int(fields[11]) + int(fields[12])) / TCK)
+        fields = raw[raw.rindex(")") + 2 :].split()
+        out[int(tid)] = (
+            raw[raw.index("(") + 1 : raw.rindex(")")],
+            (int(fields[11]) + int(fields[12])) / TCK,
+        )
     return out
 
 
@@ -111,9 +151,23 @@ class StageProfile:
         self.pid, self.out = pid, out
         self.before = thread_cpu(pid)
         self.proc = subprocess.Popen(
-            [py_spy, "record", "--pid", str(pid), "--threads", "--nonblocking", "--format",
-             "raw", "--rate", str(rate), "--output", str(out)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                py_spy,
+                "record",
+                "--pid",
+                str(pid),
+                "--threads",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--rate",
+                str(rate),
+                "--output",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     def stop(self, children_cpu_s: float) -> dict[str, float]:
         after = thread_cpu(self.pid)

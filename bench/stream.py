@@ -45,29 +45,44 @@ def tokenizer_alone(manifest: Path, texts: list[str], batch: int, repeats: int =
     for _ in range(repeats):
         c0 = time.thread_time()
         for i in range(0, len(texts), batch):
-            tok.encode(texts[i:i + batch])
+            tok.encode(texts[i : i + batch])
         best = min(best, time.thread_time() - c0)
     return 1e3 * best / len(texts)
 
 
-def scorer_env(args: argparse.Namespace, bootstrap: str, grpc_url: str, manifest: Path,
-               topic: str, client: str) -> dict[str, str]:
+def scorer_env(
+    args: argparse.Namespace, bootstrap: str, grpc_url: str, manifest: Path, topic: str, client: str
+) -> dict[str, str]:
     run = topic.split(".")[0]
-    env = {"MIRA_KAFKA_BOOTSTRAP": bootstrap, "MIRA_TOPICS_INPUT": topic,
-           "MIRA_TOPICS_ACCEPTED": f"{run}.acc", "MIRA_TOPICS_REJECTED": f"{run}.rej",
-           "MIRA_TOPICS_DLQ": f"{run}.dlq", "MIRA_SCORER_GROUP_ID": f"{run}.g",
-           "MIRA_SCORER_MANIFEST": str(manifest), "MIRA_TRITON_GRPC_URL": grpc_url,
-           "MIRA_SCORER_BATCH_SIZE": str(args.batch), "MIRA_SCORER_DELIVERY": args.delivery,
-           "MIRA_TRITON_MAX_IN_FLIGHT": str(args.in_flight),
-           "MIRA_SCORER_TOKENIZER_WORKERS": str(args.tokenizer_workers),
-           "MIRA_SCORER_TRANSACTIONAL_ID": f"{run}.tx"}
+    env = {
+        "MIRA_KAFKA_BOOTSTRAP": bootstrap,
+        "MIRA_TOPICS_INPUT": topic,
+        "MIRA_TOPICS_ACCEPTED": f"{run}.acc",
+        "MIRA_TOPICS_REJECTED": f"{run}.rej",
+        "MIRA_TOPICS_DLQ": f"{run}.dlq",
+        "MIRA_SCORER_GROUP_ID": f"{run}.g",
+        "MIRA_SCORER_MANIFEST": str(manifest),
+        "MIRA_TRITON_GRPC_URL": grpc_url,
+        "MIRA_SCORER_BATCH_SIZE": str(args.batch),
+        "MIRA_SCORER_DELIVERY": args.delivery,
+        "MIRA_TRITON_MAX_IN_FLIGHT": str(args.in_flight),
+        "MIRA_SCORER_TOKENIZER_WORKERS": str(args.tokenizer_workers),
+        "MIRA_SCORER_TRANSACTIONAL_ID": f"{run}.tx",
+    }
     if client != "kafka-python":
         env["MIRA_KAFKA_CLIENT"] = client
     return env
 
 
-def one_run(args: argparse.Namespace, work: Path, services: tuple[str, str], manifest: Path,
-            docs: list[tuple[bytes, bytes]], client: str, idle_s: float) -> RunResult:
+def one_run(
+    args: argparse.Namespace,
+    work: Path,
+    services: tuple[str, str],
+    manifest: Path,
+    docs: list[tuple[bytes, bytes]],
+    client: str,
+    idle_s: float,
+) -> RunResult:
     from mira.services.common import free_port
 
     bootstrap, grpc_url = services
@@ -75,8 +90,9 @@ def one_run(args: argparse.Namespace, work: Path, services: tuple[str, str], man
     setup.fill_topic(bootstrap, topic, docs, args.partitions)
     rundir = work / topic.split(".")[0]
     rundir.mkdir()
-    scorer = ScorerRun(scorer_env(args, bootstrap, grpc_url, manifest, topic, client),
-                       free_port(), rundir).start()
+    scorer = ScorerRun(
+        scorer_env(args, bootstrap, grpc_url, manifest, topic, client), free_port(), rundir
+    ).start()
     try:
         result = scorer.measure(len(docs), idle_s)
     finally:
@@ -106,16 +122,28 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 for client in args.clients:
                     for i, length in enumerate(args.lengths):
                         idle = args.idle_s if i == 0 and n == 0 else 0.0
-                        res = one_run(args, work, (kafka.bootstrap, triton.grpc_url),
-                                      manifests[length], docs, client, idle)
+                        res = one_run(
+                            args,
+                            work,
+                            (kafka.bootstrap, triton.grpc_url),
+                            manifests[length],
+                            docs,
+                            client,
+                            idle,
+                        )
                         cut = setup.precut_texts(manifests[length], texts, sources, 1.3)
                         tok = tokenizer_alone(manifests[length], cut, args.batch)
                         rows.append(row(client, length, res, tok, cut))
                         print(json.dumps(rows[-1]), flush=True)
     finally:
         kafka.stop()
-    return {"rows": median_rows(rows), "runs": rows, "corpus": str(path), "docs": len(docs),
-            "mean_doc_bytes": sum(len(v) for _, v in docs) / len(docs)}
+    return {
+        "rows": median_rows(rows),
+        "runs": rows,
+        "corpus": str(path),
+        "docs": len(docs),
+        "mean_doc_bytes": sum(len(v) for _, v in docs) / len(docs),
+    }
 
 
 def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -126,8 +154,14 @@ def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for key in dict.fromkeys((r["client"], r["max_length"]) for r in rows):
         same = [r for r in rows if (r["client"], r["max_length"]) == key]
         m: dict[str, Any] = {"client": key[0], "max_length": key[1], "repeats": len(same)}
-        for field in ("docs", "docs_per_s", "total_ms", "tokenizer_alone_ms", "ratio",
-                      "mean_chars_tokenized"):
+        for field in (
+            "docs",
+            "docs_per_s",
+            "total_ms",
+            "tokenizer_alone_ms",
+            "ratio",
+            "mean_chars_tokenized",
+        ):
             m[field] = median(r[field] for r in same)
         m["stages_ms"] = {s: median(r["stages_ms"][s] for r in same) for s in STAGES}
         idle = [r["idle_cpu_per_s"] for r in same if r["idle_cpu_per_s"] is not None]
@@ -137,31 +171,50 @@ def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def row(client: str, length: int, res: RunResult, tok_ms: float, cut: list[str]
-        ) -> dict[str, Any]:
+def row(client: str, length: int, res: RunResult, tok_ms: float, cut: list[str]) -> dict[str, Any]:
     stages = {s: res.ms_per_doc(res.stages_s.get(s, 0.0)) for s in STAGES}
     total = res.ms_per_doc(res.tree_cpu_s)
-    return {"client": client, "max_length": length, "docs": res.docs,
-            "docs_per_s": res.docs / res.wall_s, "stages_ms": stages, "total_ms": total,
-            "tokenizer_alone_ms": tok_ms, "ratio": total / tok_ms,
-            "idle_cpu_per_s": res.idle_cpu_per_s,
-            "mean_chars_tokenized": sum(map(len, cut)) / len(cut)}
+    return {
+        "client": client,
+        "max_length": length,
+        "docs": res.docs,
+        "docs_per_s": res.docs / res.wall_s,
+        "stages_ms": stages,
+        "total_ms": total,
+        "tokenizer_alone_ms": tok_ms,
+        "ratio": total / tok_ms,
+        "idle_cpu_per_s": res.idle_cpu_per_s,
+        "mean_chars_tokenized": sum(map(len, cut)) / len(cut),
+    }
 
 
 def machine() -> str:
-    model = next((ln.split(":", 1)[1].strip() for ln in
-                  Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name")),
-                 platform.machine())
+    model = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.machine(),
+    )
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     return f"{os.cpu_count()} CPU cores ({model}), load average {load} at the end (shared host)"
 
 
 def commit() -> str:
     try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
-                               capture_output=True, text=True, check=True).stdout.strip()
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return out + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -169,12 +222,27 @@ def commit() -> str:
 
 def report(args: argparse.Namespace, data: dict[str, Any]) -> str:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    short = ["consume", "validate", "batching", "tokenize", "triton client", "serialise",
-             "produce", "commit", "event loop + other", "kafka client threads (native)"]
-    head = ("| client | L | docs/s | " + " | ".join(short)
-            + " | **scorer total** | tokenizer alone | **ratio** (range) | idle CPU-s/s |")
+    short = [
+        "consume",
+        "validate",
+        "batching",
+        "tokenize",
+        "triton client",
+        "serialise",
+        "produce",
+        "commit",
+        "event loop + other",
+        "kafka client threads (native)",
+    ]
+    head = (
+        "| client | L | docs/s | "
+        + " | ".join(short)
+        + " | **scorer total** | tokenizer alone | **ratio** (range) | idle CPU-s/s |"
+    )
     lines = [
-        "", f"## Scorer CPU per document by stage (bench/stream.py, {stamp})", "",
+        "",
+        f"## Scorer CPU per document by stage (bench/stream.py, {stamp})",
+        "",
         f"Machine: {machine()}; commit {commit()}; Kafka 4.1 (1 broker, {args.partitions} "
         "partitions) and Triton 2.51 (near-free model with the students' I/O: the scorer's own "
         "cost) on the same host.",
@@ -185,18 +253,29 @@ def report(args: argparse.Namespace, data: dict[str, Any]) -> str:
         "scorer process tree from /proc; stages = each thread's CPU split by its py-spy "
         "samples; tokenizer alone = the same pre-cut texts, one thread, same batches. Medians of "
         f"{args.repeats} interleaved runs (ratio range in brackets).",
-        "", head, "|" + "---|" * (len(short) + 7)]
+        "",
+        head,
+        "|" + "---|" * (len(short) + 7),
+    ]
     for r in data["rows"]:
         idle = "" if r["idle_cpu_per_s"] is None else f"{r['idle_cpu_per_s']:.4f}"
         cells = " | ".join(f"{r['stages_ms'][s]:.3f}" for s in short)
-        lines.append(f"| {r['client']} | {r['max_length']} | {r['docs_per_s']:,.0f} | {cells} | "
-                     f"**{r['total_ms']:.3f}** | {r['tokenizer_alone_ms']:.3f} | "
-                     f"**{r['ratio']:.2f}** ({r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}) "
-                     f"| {idle} |")
-    lines += ["", "Sizing (scorer cores per GPU at 12k documents/s, CPU alone, no headroom): "
-              + "; ".join(f"{r['client']} L={r['max_length']}: "
-                          f"{GPU_DOCS_PER_S * r['total_ms'] / 1e3:.1f} cores"
-                          for r in data["rows"]) + ".", ""]
+        lines.append(
+            f"| {r['client']} | {r['max_length']} | {r['docs_per_s']:,.0f} | {cells} | "
+            f"**{r['total_ms']:.3f}** | {r['tokenizer_alone_ms']:.3f} | "
+            f"**{r['ratio']:.2f}** ({r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}) "
+            f"| {idle} |"
+        )
+    lines += [
+        "",
+        "Sizing (scorer cores per GPU at 12k documents/s, CPU alone, no headroom): "
+        + "; ".join(
+            f"{r['client']} L={r['max_length']}: {GPU_DOCS_PER_S * r['total_ms'] / 1e3:.1f} cores"
+            for r in data["rows"]
+        )
+        + ".",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -204,16 +283,19 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, help="JSONL documents (default: build 6,000)")
     ap.add_argument("--docs", type=int, default=10_000)
-    ap.add_argument("--lengths", type=int, nargs="+", default=[128, 512],
-                    choices=sorted(setup.MAX_CHARS))
-    ap.add_argument("--clients", nargs="+", default=["kafka-python"],
-                    choices=["kafka-python", "confluent"])
+    ap.add_argument(
+        "--lengths", type=int, nargs="+", default=[128, 512], choices=sorted(setup.MAX_CHARS)
+    )
+    ap.add_argument(
+        "--clients", nargs="+", default=["kafka-python"], choices=["kafka-python", "confluent"]
+    )
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--in-flight", type=int, default=4)
     ap.add_argument("--tokenizer-workers", type=int, default=1)
     ap.add_argument("--partitions", type=int, default=3)
-    ap.add_argument("--delivery", default="at-least-once",
-                    choices=["at-least-once", "exactly-once"])
+    ap.add_argument(
+        "--delivery", default="at-least-once", choices=["at-least-once", "exactly-once"]
+    )
     ap.add_argument("--idle-s", type=float, default=30.0)
     ap.add_argument("--repeats", type=int, default=3, help="interleaved runs per row (median)")
     ap.add_argument("--json", type=Path, help="also write the measurements here")

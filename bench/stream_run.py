@@ -23,8 +23,11 @@ from bench.stage_profile import StageProfile
 
 ROOT = Path(__file__).resolve().parents[1]
 TCK = os.sysconf("SC_CLK_TCK")
-DONE = ("mira_documents_accepted_total", "mira_documents_rejected_total",
-        "mira_documents_dead_lettered_total")
+DONE = (
+    "mira_documents_accepted_total",
+    "mira_documents_rejected_total",
+    "mira_documents_dead_lettered_total",
+)
 
 
 @dataclass
@@ -46,8 +49,11 @@ def metric(port: int, names: tuple[str, ...]) -> float | None:
             text = resp.read().decode()
     except OSError:
         return None
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith(tuple(f"{n}{{" for n in names) + tuple(f"{n} " for n in names)))
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(tuple(f"{n}{{" for n in names) + tuple(f"{n} " for n in names))
+    )
 
 
 def tree_cpu(pid: int) -> tuple[float, float]:
@@ -61,7 +67,7 @@ def tree_cpu(pid: int) -> tuple[float, float]:
             raw = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        fields = raw[raw.rindex(")") + 2:].split()
+        fields = raw[raw.rindex(")") + 2 :].split()
         parents[int(entry)] = int(fields[1])
         cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / TCK
     tree, todo = {pid}, [pid]
@@ -81,11 +87,20 @@ class ScorerRun:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ScorerRun:
-        env = {**os.environ, **self.env, "MIRA_SCORER_METRICS_PORT": str(self.port),
-               "PYTHONPATH": str(ROOT), "TOKENIZERS_PARALLELISM": "false"}
+        env = {
+            **os.environ,
+            **self.env,
+            "MIRA_SCORER_METRICS_PORT": str(self.port),
+            "PYTHONPATH": str(ROOT),
+            "TOKENIZERS_PARALLELISM": "false",
+        }
         with self.log_path.open("wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "mira.cli", "score"], env=env,
-                                         stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "mira.cli", "score"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         return self
 
     def _alive(self) -> None:
@@ -96,8 +111,9 @@ class ScorerRun:
     def tail(self) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
 
-    def _wait(self, names: tuple[str, ...], at_least: float, timeout_s: float,
-              every_s: float) -> float:
+    def _wait(
+        self, names: tuple[str, ...], at_least: float, timeout_s: float, every_s: float
+    ) -> float:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             self._alive()

@@ -28,9 +28,24 @@ def corpus(path: Path | None, work: Path, n: int) -> Path:
         return path
     out = work / "corpus.jsonl"
     if not out.exists():
-        subprocess.run([sys.executable, "-m", "mira.cli", "corpus", "build", "--out", str(out),
-                        "--max-docs", str(n), "--seed", "1"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mira.cli",
+                "corpus",
+                "build",
+                "--out",
+                str(out),
+                "--max-docs",
+                str(n),
+                "--seed",
+                "1",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     return out
 
 
@@ -51,8 +66,9 @@ def texts_and_sources(docs: list[tuple[bytes, bytes]]) -> tuple[list[str], list[
     return [d["text"] for d in parsed], [d["source"] for d in parsed]
 
 
-def build_tiny_repo(repo: Path, docs: list[tuple[bytes, bytes]], lengths: list[int]
-                    ) -> dict[int, Path]:
+def build_tiny_repo(
+    repo: Path, docs: list[tuple[bytes, bytes]], lengths: list[int]
+) -> dict[int, Path]:
     """The near-free model and one manifest per max_length (``mira_manifest_<L>.json``)."""
     from discovery.export.calibrate import chars_per_token
     from mira.contracts import Document
@@ -67,23 +83,29 @@ def build_tiny_repo(repo: Path, docs: list[tuple[bytes, bytes]], lengths: list[i
         data = json.loads(base.read_text())
         tok = BatchTokenizer(repo / data["tokenizer"], length, MAX_CHARS[length])
         per, default = chars_per_token(sample, tok)
-        data.update(max_length=length, max_chars=MAX_CHARS[length], chars_per_token=per,
-                    default_chars_per_token=default, fallback_group=GROUP)
+        data.update(
+            max_length=length,
+            max_chars=MAX_CHARS[length],
+            chars_per_token=per,
+            default_chars_per_token=default,
+            fallback_group=GROUP,
+        )
         path = repo / f"mira_manifest_{length}.json"
         path.write_text(json.dumps(data, indent=1))
         out[length] = path
     return out
 
 
-def precut_texts(manifest: Path, texts: list[str], sources: list[str],
-                 margin: float) -> list[str]:
+def precut_texts(manifest: Path, texts: list[str], sources: list[str], margin: float) -> list[str]:
     """The texts as the scorer hands them to its tokenizer (same pre-cut)."""
     from mira.contracts import RepositoryManifest
     from mira.engine.tokenize import pre_cut
 
     m = RepositoryManifest.model_validate_json(manifest.read_text())
-    return [pre_cut(t, m.chars_per_token_of(s), m.max_length, m.max_chars, margin)
-            for t, s in zip(texts, sources, strict=True)]
+    return [
+        pre_cut(t, m.chars_per_token_of(s), m.max_length, m.max_chars, margin)
+        for t, s in zip(texts, sources, strict=True)
+    ]
 
 
 def tokenizer(manifest: Path) -> Any:
@@ -94,8 +116,9 @@ def tokenizer(manifest: Path) -> Any:
     return BatchTokenizer.from_manifest(manifest.parent, m)
 
 
-def fill_topic(bootstrap: str, topic: str, docs: list[tuple[bytes, bytes]],
-               partitions: int) -> None:
+def fill_topic(
+    bootstrap: str, topic: str, docs: list[tuple[bytes, bytes]], partitions: int
+) -> None:
     """Create ``topic`` and write the documents (lz4, like ``mira produce``)."""
     from tests.integration.streaming.kafkautil import create_topics
 
@@ -105,8 +128,14 @@ def fill_topic(bootstrap: str, topic: str, docs: list[tuple[bytes, bytes]],
     except ImportError:  # kafka-python is always there
         _fill_kafka_python(bootstrap, topic, docs)
         return
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20,
-                         "compression.type": "lz4", "enable.idempotence": True})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 20,
+            "compression.type": "lz4",
+            "enable.idempotence": True,
+        }
+    )
     for key, value in docs:
         while True:
             try:
@@ -122,8 +151,9 @@ def fill_topic(bootstrap: str, topic: str, docs: list[tuple[bytes, bytes]],
 def _fill_kafka_python(bootstrap: str, topic: str, docs: list[tuple[bytes, bytes]]) -> None:
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, compression_type="lz4",
-                             acks="all")
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=20, compression_type="lz4", acks="all"
+    )
     for key, value in docs:
         producer.send(topic, key=key, value=value)
     producer.flush()

@@ -60,10 +60,10 @@ def main() -> None:
     from mira.engine.tokenize import BatchTokenizer
 
     work = Path(tempfile.mkdtemp(prefix="mira-bench-ort-"))
-    lines = corpus(args.corpus, work, 6000).read_text().splitlines()[:args.docs]
+    lines = corpus(args.corpus, work, 6000).read_text().splitlines()[: args.docs]
     texts = [Document.model_validate_json(x).text for x in lines]
     tok = BatchTokenizer(backbone_dir() / "tokenizer.json", args.max_length, 2048)
-    batches = [tok.encode(texts[i:i + args.batch]) for i in range(0, len(texts), args.batch)]
+    batches = [tok.encode(texts[i : i + args.batch]) for i in range(0, len(texts), args.batch)]
     model = student_repo.student()
     fused, plain = work / "fused.onnx", work / "plain.onnx"
     export_onnx(model, fused, *batches[0])
@@ -76,6 +76,7 @@ def main() -> None:
         def run() -> None:
             for ids, mask in batches:
                 asyncio.run(backend.score(ref, ids, mask))
+
         return run
 
     def run_torch() -> None:
@@ -90,18 +91,27 @@ def main() -> None:
 def write(args: argparse.Namespace, n: int, t: dict[str, float], diff: float) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     rate = {k: n / v for k, v in t.items()}
-    text = "\n".join([
-        "", f"## Student inference on CPU: onnxruntime vs torch (bench/student_ort.py, {stamp})",
-        "", f"Machine: {machine()}; commit {commit()}. MiniLM-L6 student, K={student_repo.K}, "
-        f"L={args.max_length} (2,048-char cut), batch {args.batch}, {n} real corpus documents; "
-        "best of 3 alternated passes; tokenization excluded; onnxruntime without spinning.", "",
-        "| backend | docs/s | vs torch |", "|---|---:|---:|",
-        f"| torch eager, inference_mode (baseline) | {rate['torch']:,.1f} | 1.00x |",
-        f"| onnxruntime, graph as traced (unfused) | {rate['plain']:,.1f} | "
-        f"{rate['plain'] / rate['torch']:.2f}x |",
-        f"| onnxruntime, exported graph (fused; `mira filter`) | {rate['fused']:,.1f} | "
-        f"**{rate['fused'] / rate['torch']:.2f}x** |", "",
-        f"ONNX-vs-torch max abs diff {diff:.1e}.", ""])
+    text = "\n".join(
+        [
+            "",
+            f"## Student inference on CPU: onnxruntime vs torch (bench/student_ort.py, {stamp})",
+            "",
+            f"Machine: {machine()}; commit {commit()}. MiniLM-L6 student, K={student_repo.K}, "
+            f"L={args.max_length} (2,048-char cut), batch {args.batch}, {n} real corpus documents; "
+            "best of 3 alternated passes; tokenization excluded; onnxruntime without spinning.",
+            "",
+            "| backend | docs/s | vs torch |",
+            "|---|---:|---:|",
+            f"| torch eager, inference_mode (baseline) | {rate['torch']:,.1f} | 1.00x |",
+            f"| onnxruntime, graph as traced (unfused) | {rate['plain']:,.1f} | "
+            f"{rate['plain'] / rate['torch']:.2f}x |",
+            f"| onnxruntime, exported graph (fused; `mira filter`) | {rate['fused']:,.1f} | "
+            f"**{rate['fused'] / rate['torch']:.2f}x** |",
+            "",
+            f"ONNX-vs-torch max abs diff {diff:.1e}.",
+            "",
+        ]
+    )
     print(text)
     if not args.no_write:
         with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as fh:

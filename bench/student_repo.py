@@ -29,8 +29,9 @@ def student(seed: int = 0) -> Any:
     return Student(load_backbone(), [1.0 / K] * K).eval()
 
 
-def build(repo: Path, docs: list[Any], max_length: int, max_chars: int,
-          flavour: str = "python") -> Path:
+def build(
+    repo: Path, docs: list[Any], max_length: int, max_chars: int, flavour: str = "python"
+) -> Path:
     """Write the repository; ``docs`` are Document objects (their sources and texts)."""
     from discovery.distill.student import backbone_dir
     from discovery.export.calibrate import chars_per_token
@@ -53,14 +54,28 @@ def build(repo: Path, docs: list[Any], max_length: int, max_chars: int,
     per, default = chars_per_token(docs, tok)
     sources = sorted({d.source for d in docs})
     manifest = {
-        "groups": {GROUP: {"model": MODEL, "version": 1, "anchors": [f"a{i}" for i in range(K)],
-                           "weights": [1.0 / K] * K, "rubric_version": "bench",
-                           "files": {f"{MODEL}/1/{n}": sha256_file(vdir / n)
-                                     for n in ("model.onnx", "model.py")}}},
-        "source_groups": dict.fromkeys(sources, GROUP), "fallback_group": GROUP,
-        "thresholds": dict.fromkeys(sources, float(np.float32(0.0))), "default_threshold": 0.0,
-        "budget": 0.5, "tokenizer": TOKENIZER_FILE, "max_length": max_length,
-        "max_chars": max_chars, "chars_per_token": per, "default_chars_per_token": default,
+        "groups": {
+            GROUP: {
+                "model": MODEL,
+                "version": 1,
+                "anchors": [f"a{i}" for i in range(K)],
+                "weights": [1.0 / K] * K,
+                "rubric_version": "bench",
+                "files": {
+                    f"{MODEL}/1/{n}": sha256_file(vdir / n) for n in ("model.onnx", "model.py")
+                },
+            }
+        },
+        "source_groups": dict.fromkeys(sources, GROUP),
+        "fallback_group": GROUP,
+        "thresholds": dict.fromkeys(sources, float(np.float32(0.0))),
+        "default_threshold": 0.0,
+        "budget": 0.5,
+        "tokenizer": TOKENIZER_FILE,
+        "max_length": max_length,
+        "max_chars": max_chars,
+        "chars_per_token": per,
+        "default_chars_per_token": default,
     }
     path = repo / "mira_manifest.json"
     path.write_text(json.dumps(manifest, indent=1))

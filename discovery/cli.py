@@ -19,8 +19,16 @@ from mira.command import Context, fail, overrides, settings_options
 
 log = logging.getLogger(__name__)
 
-_TEACHER = ["backend", "model", "url", "concurrency", "batch_size", "max_new_tokens",
-            "max_retries", "device"]
+_TEACHER = [
+    "backend",
+    "model",
+    "url",
+    "concurrency",
+    "batch_size",
+    "max_new_tokens",
+    "max_retries",
+    "device",
+]
 
 
 def _pins(values: tuple[str, ...]) -> dict[str, str]:
@@ -36,15 +44,27 @@ def _pins(values: tuple[str, ...]) -> dict[str, str]:
 def _options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = settings_options("discovery")(fn)
     fn = settings_options("teacher", _TEACHER)(fn)
-    for opt in reversed([
-        click.option("--corpus", "corpus", type=click.Path(path_type=Path), multiple=True,
-                     required=True, help="JSONL or Parquet of Document v1, or a folder "
-                     "(repeatable)."),
-        click.option("--run", "run_dir", type=click.Path(file_okay=False, path_type=Path),
-                     required=True, help="Run directory (created; later stages read it)."),
-        click.option("--pin", multiple=True, help="Pin a source to a group: SOURCE=GROUP."),
-        click.option("--group", "only", multiple=True, help="Only these groups."),
-    ]):
+    for opt in reversed(
+        [
+            click.option(
+                "--corpus",
+                "corpus",
+                type=click.Path(path_type=Path),
+                multiple=True,
+                required=True,
+                help="JSONL or Parquet of Document v1, or a folder (repeatable).",
+            ),
+            click.option(
+                "--run",
+                "run_dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                required=True,
+                help="Run directory (created; later stages read it).",
+            ),
+            click.option("--pin", multiple=True, help="Pin a source to a group: SOURCE=GROUP."),
+            click.option("--group", "only", multiple=True, help="Only these groups."),
+        ]
+    ):
         fn = opt(fn)
     return fn
 
@@ -66,15 +86,28 @@ def _stage(name: str, stages: tuple[str, ...]) -> click.Command:
     @discover.command(name=name, help=_HELP[name])
     @_options
     @click.pass_obj
-    def cmd(obj: Context, corpus: tuple[Path, ...], run_dir: Path, pin: tuple[str, ...],
-            only: tuple[str, ...], **options: Any) -> None:
+    def cmd(
+        obj: Context,
+        corpus: tuple[Path, ...],
+        run_dir: Path,
+        pin: tuple[str, ...],
+        only: tuple[str, ...],
+        **options: Any,
+    ) -> None:
         _run(obj, stages, list(corpus), run_dir, _pins(pin), only, options)
 
     return cmd
 
 
-def _run(obj: Context, stages: tuple[str, ...], corpus: list[Path], run_dir: Path,
-         pins: dict[str, str], only: tuple[str, ...], options: dict[str, Any]) -> None:
+def _run(
+    obj: Context,
+    stages: tuple[str, ...],
+    corpus: list[Path],
+    run_dir: Path,
+    pins: dict[str, str],
+    only: tuple[str, ...],
+    options: dict[str, Any],
+) -> None:
     from discovery.corpus import load_corpus
     from discovery.run import drive
     from discovery.rundir import RunDir
@@ -92,8 +125,14 @@ def _run(obj: Context, stages: tuple[str, ...], corpus: list[Path], run_dir: Pat
     run = RunDir(run_dir)
     run.root.mkdir(parents=True, exist_ok=True)
     docs = load_corpus(corpus, settings.document)
-    run.update_report("corpus", {"sources": len(docs.by_source), "refused": dict(docs.refused),
-                                 "docs": sum(len(v) for v in docs.by_source.values())})
+    run.update_report(
+        "corpus",
+        {
+            "sources": len(docs.by_source),
+            "refused": dict(docs.refused),
+            "docs": sum(len(v) for v in docs.by_source.values()),
+        },
+    )
     try:
         summary = drive(stages, docs.by_source, run, ts, settings.discovery, pins, only)
     except (FileNotFoundError, ValueError, RuntimeError) as exc:
@@ -103,7 +142,10 @@ def _run(obj: Context, stages: tuple[str, ...], corpus: list[Path], run_dir: Pat
         fail(f"no rubric for groups {sorted(summary['rubric_failures'])}: see {run.report}", 1)
 
 
-for _name, _stages in {"groups": ("groups",), "rubrics": ("rubrics",),
-                       "annotate": ("annotate",),
-                       "all": ("groups", "rubrics", "annotate")}.items():
+for _name, _stages in {
+    "groups": ("groups",),
+    "rubrics": ("rubrics",),
+    "annotate": ("annotate",),
+    "all": ("groups", "rubrics", "annotate"),
+}.items():
     _stage(_name, _stages)

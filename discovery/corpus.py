@@ -49,14 +49,20 @@ def load_corpus(inputs: Iterable[Path | str], limits: DocumentSettings) -> Corpu
     return Corpus({s: docs[s] for s in sorted(docs)}, refused)
 
 
-def balanced(docs_by_source: Mapping[str, Sequence[Document]], sources: Sequence[str], n: int,
-             seed: int, salt: str) -> list[Document]:
+def balanced(
+    docs_by_source: Mapping[str, Sequence[Document]],
+    sources: Sequence[str],
+    n: int,
+    seed: int,
+    salt: str,
+) -> list[Document]:
     """Up to ``n`` non-empty documents, taken round-robin over ``sources`` (shuffled per source
     with a seed derived from (seed, salt, source)); output sorted by (source, id)."""
     pools: list[list[Document]] = []
     for src in sorted(sources):
-        pool = sorted((d for d in docs_by_source.get(src, ()) if d.text.strip()),
-                      key=lambda d: d.id)
+        pool = sorted(
+            (d for d in docs_by_source.get(src, ()) if d.text.strip()), key=lambda d: d.id
+        )
         random.Random(f"{seed}:{salt}:{src}").shuffle(pool)
         pools.append(pool)
     picked: list[Document] = []

@@ -18,16 +18,32 @@ STAGES = ("groups", "rubrics", "annotate")
 
 
 def teacher_from(ts: TeacherSettings, seed: int) -> Teacher:
-    return make_teacher(ts.backend, model=ts.model, url=ts.url, api_key=ts.api_key,
-                        timeout_s=ts.timeout_s, concurrency=ts.concurrency,
-                        batch_size=ts.batch_size, max_new_tokens=ts.max_new_tokens,
-                        max_retries=ts.max_retries, seed=seed, device=ts.device,
-                        quantize=ts.quantize)
+    return make_teacher(
+        ts.backend,
+        model=ts.model,
+        url=ts.url,
+        api_key=ts.api_key,
+        timeout_s=ts.timeout_s,
+        concurrency=ts.concurrency,
+        batch_size=ts.batch_size,
+        max_new_tokens=ts.max_new_tokens,
+        max_retries=ts.max_retries,
+        seed=seed,
+        device=ts.device,
+        quantize=ts.quantize,
+    )
 
 
-def drive(stages: Sequence[str], corpus: Mapping[str, Sequence[Document]], run: RunDir,
-          ts: TeacherSettings, ds: DiscoverySettings, pins: Mapping[str, str],
-          only: Sequence[str] = (), teacher: Teacher | None = None) -> dict[str, Any]:
+def drive(
+    stages: Sequence[str],
+    corpus: Mapping[str, Sequence[Document]],
+    run: RunDir,
+    ts: TeacherSettings,
+    ds: DiscoverySettings,
+    pins: Mapping[str, str],
+    only: Sequence[str] = (),
+    teacher: Teacher | None = None,
+) -> dict[str, Any]:
     """Run ``stages`` over ``corpus`` (documents by source) into ``run``; returns a summary."""
     from discovery.annotation.stage import run_annotate
     from discovery.grouping.embed import Embedder
@@ -45,10 +61,10 @@ def drive(stages: Sequence[str], corpus: Mapping[str, Sequence[Document]], run: 
             teacher = teacher or teacher_from(ts, ds.seed)
         if "rubrics" in stages and teacher is not None:
             failed: dict[str, str] = {}
-            rubrics = run_rubrics(corpus, run, teacher, ds, ts.batch_size, only, embedder,
-                                  failed)
-            summary["rubrics"] = {r.group: {"version": r.version, "anchors": r.anchor_names()}
-                                  for r in rubrics}
+            rubrics = run_rubrics(corpus, run, teacher, ds, ts.batch_size, only, embedder, failed)
+            summary["rubrics"] = {
+                r.group: {"version": r.version, "anchors": r.anchor_names()} for r in rubrics
+            }
             if failed:
                 summary["rubric_failures"] = failed
         if "annotate" in stages and teacher is not None:

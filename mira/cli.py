@@ -59,8 +59,9 @@ class LazyGroup(click.Group):
 @click.option("--log-json/--no-log-json", default=None, help="Log one JSON object per line.")
 @click.version_option(package_name="mira")
 @click.pass_context
-def main(ctx: click.Context, config: Path | None, log_level: str | None,
-         log_json: bool | None) -> None:
+def main(
+    ctx: click.Context, config: Path | None, log_level: str | None, log_json: bool | None
+) -> None:
     """mira: source-aware data selection for LLM mid-training."""
     obj = Context(config, log_level, log_json)
     ctx.obj = obj

@@ -59,8 +59,9 @@ def _click_type(annotation: Any) -> tuple[Any, bool]:
     return str, False
 
 
-def settings_options(section: str, fields: Iterable[str] | None = None,
-                     dest: str | None = None) -> Callable[[F], F]:
+def settings_options(
+    section: str, fields: Iterable[str] | None = None, dest: str | None = None
+) -> Callable[[F], F]:
     """Click options for ``fields`` of settings ``section`` (all but secrets by default).
 
     Each option defaults to None (the settings layers decide) and shows the settings default in
@@ -69,9 +70,15 @@ def settings_options(section: str, fields: Iterable[str] | None = None,
     """
     model = MiraSettings.model_fields[section].annotation
     assert isinstance(model, type)
-    names = list(fields) if fields is not None else [
-        n for n, f in model.model_fields.items() if f.annotation not in (SecretStr,
-                                                                         SecretStr | None)]
+    names = (
+        list(fields)
+        if fields is not None
+        else [
+            n
+            for n, f in model.model_fields.items()
+            if f.annotation not in (SecretStr, SecretStr | None)
+        ]
+    )
     prefix = dest or section
 
     def decorate(fn: F) -> F:
@@ -81,10 +88,13 @@ def settings_options(section: str, fields: Iterable[str] | None = None,
             default = info.get_default(call_default_factory=True)
             help_text = (info.description or "").rstrip(".") + f" [{section}.{name}: {default}]"
             flag_name = "--" + name.replace("_", "-")
-            decls = [f"{flag_name}/--no-{flag_name[2:]}" if flag else flag_name,
-                     f"{prefix}__{name}"]
-            fn = click.option(*decls, type=None if flag else kind, default=None,
-                              help=help_text.strip())(fn)
+            decls = [
+                f"{flag_name}/--no-{flag_name[2:]}" if flag else flag_name,
+                f"{prefix}__{name}",
+            ]
+            fn = click.option(
+                *decls, type=None if flag else kind, default=None, help=help_text.strip()
+            )(fn)
         return fn
 
     return decorate

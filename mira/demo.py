@@ -82,9 +82,18 @@ def step_stats(run: DemoRun) -> str:
 # rationales, 300 characters shown; the students read 64 tokens, about what the teacher saw
 # (docs/distillation.md).
 DISCOVER_SIZES: dict[str, Any] = {
-    "k_min": 3, "k_max": 5, "samples_per_source": 4, "feature_docs": 32, "anchors": 3,
-    "samples_per_group": 2, "dims_per_doc": 2, "proposal_tokens": 6, "proposal_rounds": 3,
-    "docs_per_group": 12, "max_chars": 300, "rationale_tokens": 4,
+    "k_min": 3,
+    "k_max": 5,
+    "samples_per_source": 4,
+    "feature_docs": 32,
+    "anchors": 3,
+    "samples_per_group": 2,
+    "dims_per_doc": 2,
+    "proposal_tokens": 6,
+    "proposal_rounds": 3,
+    "docs_per_group": 12,
+    "max_chars": 300,
+    "rationale_tokens": 4,
 }
 TEACHER_BATCH = 16
 STUDENT_TOKENS = 64
@@ -113,16 +122,17 @@ def step_discover(run: DemoRun) -> str:
     groups = summary.get("groups", {})
     anchors = {g: len(r["anchors"]) for g, r in summary.get("rubrics", {}).items()}
     notes = summary.get("annotations", {})
-    return (f"{len(groups)} groups ({', '.join(groups)}); anchors {anchors}; annotated "
-            f"{sum(notes.values())} docs -> {run_dir.root}")
+    return (
+        f"{len(groups)} groups ({', '.join(groups)}); anchors {anchors}; annotated "
+        f"{sum(notes.values())} docs -> {run_dir.root}"
+    )
 
 
 def step_distill(run: DemoRun) -> str:
     """Train one MiniLM student per group on the teacher's annotations (frozen encoder)."""
     from discovery.distill.stage import distill_all
 
-    cfg = _settings(run).distill.model_copy(update={"seed": run.seed,
-                                                    "max_length": STUDENT_TOKENS})
+    cfg = _settings(run).distill.model_copy(update={"seed": run.seed, "max_length": STUDENT_TOKENS})
     groups = distill_all(run.artifacts["run"], cfg)
     run.artifacts["students"] = run.artifacts["run"] / "students"
     return f"{len(groups)} students -> {run.artifacts['students']}"
@@ -135,13 +145,18 @@ def step_export(run: DemoRun) -> str:
     settings = _settings(run)
     es = settings.export.model_copy(update={"budget": 0.5, "seed": run.seed})
     repo = run.workdir / "model_repository"
-    manifest, cal = export_run(run.artifacts["run"], [run.artifacts["corpus"]], repo, es,
-                               settings.engine, settings.document)
+    manifest, cal = export_run(
+        run.artifacts["run"],
+        [run.artifacts["corpus"]],
+        repo,
+        es,
+        settings.engine,
+        settings.document,
+    )
     log.info("thresholds on the calibration sample\n%s", cal.retention.table())
     run.artifacts["repo"] = repo
     versions = ", ".join(f"{g.model} v{g.version}" for g in manifest.groups.values())
-    return (f"{versions}; kept-token share {cal.retention.kept_share:.3f} (budget 0.5) "
-            f"-> {repo}")
+    return f"{versions}; kept-token share {cal.retention.kept_share:.3f} (budget 0.5) -> {repo}"
 
 
 def step_filter(run: DemoRun) -> str:
@@ -153,16 +168,24 @@ def step_filter(run: DemoRun) -> str:
     settings = _settings(run)
     repo = run.artifacts["repo"]
     manifest, _ = load_manifest(repo / MANIFEST_FILE)
-    plan = FilterPlan(manifest, settings.document, settings.scorer.unknown_source,
-                      settings.scorer.batch_size, settings.engine.pre_cut_margin)
+    plan = FilterPlan(
+        manifest,
+        settings.document,
+        settings.scorer.unknown_source,
+        settings.scorer.batch_size,
+        settings.engine.pre_cut_margin,
+    )
     out = run.workdir / "filtered"
-    summary = filter_files(local_engine(repo, manifest, settings.engine), plan,
-                           [run.artifacts["corpus"]], out)
+    summary = filter_files(
+        local_engine(repo, manifest, settings.engine), plan, [run.artifacts["corpus"]], out
+    )
     log.info("mira filter\n%s", summary.table())
     run.artifacts["filtered"] = out
     d = summary.as_dict()
-    return (f"in {d['in']} = accepted {d['accepted']} + rejected {d['rejected']} + "
-            f"dead {d['dead_letter']}; kept tokens {d['kept_token_share']:.3f} -> {out}")
+    return (
+        f"in {d['in']} = accepted {d['accepted']} + rejected {d['rejected']} + "
+        f"dead {d['dead_letter']}; kept tokens {d['kept_token_share']:.3f} -> {out}"
+    )
 
 
 def step_report(run: DemoRun) -> str:
@@ -177,8 +200,7 @@ def step_report(run: DemoRun) -> str:
 STEPS: list[Step] = [
     Step("corpus", "build a multi-source corpus", step_corpus),
     Step("stats", "describe it per source and group", step_stats),
-    Step("discover", "group sources, discover rubrics, annotate (SmolLM2 teacher)",
-         step_discover),
+    Step("discover", "group sources, discover rubrics, annotate (SmolLM2 teacher)", step_discover),
     Step("distill", "distil the teacher into one student per group", step_distill),
     Step("export", "ONNX + thresholds + Triton model repository", step_export),
     Step("filter", "score the corpus in-process (mira filter)", step_filter),
@@ -211,12 +233,16 @@ def _print_timings(results: list[StepResult]) -> None:
 
 
 @click.command()
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"),
-              show_default=True, help="Where the demo writes everything.")
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo"),
+    show_default=True,
+    help="Where the demo writes everything.",
+)
 @click.option("--max-docs", type=int, default=400, show_default=True, help="Corpus size.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--until", type=click.Choice([s.name for s in STEPS]),
-              help="Stop after this step.")
+@click.option("--until", type=click.Choice([s.name for s in STEPS]), help="Stop after this step.")
 @click.pass_obj
 def demo(obj: Context, workdir: Path, max_docs: int, seed: int, until: str | None) -> None:
     """Run the main job end to end on this machine (no servers): corpus, stats, ..."""
@@ -224,8 +250,9 @@ def demo(obj: Context, workdir: Path, max_docs: int, seed: int, until: str | Non
     cs = settings.corpus
     names = [s.name for s in STEPS]
     steps = STEPS[: names.index(until) + 1] if until else STEPS
-    run = DemoRun(workdir=workdir, seed=cs.seed, max_docs=cs.max_docs or max_docs,
-                  settings=settings)
+    run = DemoRun(
+        workdir=workdir, seed=cs.seed, max_docs=cs.max_docs or max_docs, settings=settings
+    )
     try:
         results = run_steps(steps, run)
     except Exception as exc:  # one clear line, the traceback in the debug log

@@ -35,7 +35,9 @@ BATCH_SIZE = Histogram(
     "mira_batch_size", "Documents per inference request", ["group"], buckets=_BATCH_BUCKETS
 )
 TRITON_LATENCY = Histogram(
-    "mira_triton_latency_seconds", "Triton inference round trip", ["group"],
+    "mira_triton_latency_seconds",
+    "Triton inference round trip",
+    ["group"],
     buckets=_LATENCY_BUCKETS,
 )
 TRITON_ERRORS = Counter(
@@ -48,7 +50,8 @@ TRITON_TIMEOUTS = Counter(
 )
 TRITON_ENDPOINTS = Gauge(
     "mira_triton_endpoints",
-    "Triton endpoints resolved from triton.grpc_url, by state (up: server ready)", ["state"]
+    "Triton endpoints resolved from triton.grpc_url, by state (up: server ready)",
+    ["state"],
 )
 TRITON_ENDPOINT_REQUESTS = Counter(
     "mira_triton_endpoint_requests_total",
@@ -73,9 +76,7 @@ COMMIT_ERRORS = Counter("mira_commit_errors_total", "Failed commits or aborted t
 ASSIGNED = Gauge("mira_assigned_partitions", "Input partitions assigned to this scorer")
 PAUSED = Gauge("mira_partitions_paused", "Partitions paused for backpressure or Triton outage")
 READY = Gauge("mira_ready", "1 when the scorer is ready (assigned, Triton reachable)")
-MANIFEST_RELOADS = Counter(
-    "mira_manifest_reloads_total", "Manifest reloads", ["result"]
-)
+MANIFEST_RELOADS = Counter("mira_manifest_reloads_total", "Manifest reloads", ["result"])
 MODEL_VERSION = Gauge("mira_model_version", "Model version used in requests", ["group"])
 MODEL_INTEGRITY_FAILURES = Counter(
     "mira_model_integrity_failures_total",

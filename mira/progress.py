@@ -28,5 +28,11 @@ def progress(
 
 def bar(*, desc: str, total: int | None = None, unit: str = "doc") -> tqdm:  # type: ignore[type-arg]
     """A manual progress bar (call ``update(n)``)."""
-    return tqdm(desc=desc, total=total, unit=unit, file=sys.stderr,
-                disable=not sys.stderr.isatty(), dynamic_ncols=True)
+    return tqdm(
+        desc=desc,
+        total=total,
+        unit=unit,
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+        dynamic_ncols=True,
+    )

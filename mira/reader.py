@@ -32,8 +32,9 @@ class RawRecord:
     size: int  # bytes of the whole record (> len(raw) when it was cut at the limit)
 
 
-def read_records(inputs: Iterable[Path | str], max_bytes: int,
-                 stdin: IO[bytes] | None = None) -> Iterator[RawRecord]:
+def read_records(
+    inputs: Iterable[Path | str], max_bytes: int, stdin: IO[bytes] | None = None
+) -> Iterator[RawRecord]:
     """Records of every input in order; ``-`` is stdin, a directory is read recursively."""
     for item in inputs:
         if str(item) == "-":
@@ -48,8 +49,9 @@ def read_records(inputs: Iterable[Path | str], max_bytes: int,
 
 def corpus_files(directory: Path) -> list[Path]:
     """The JSONL and Parquet files under ``directory`` (recursive, sorted); none is an error."""
-    files = sorted(p for p in directory.rglob("*")
-                   if p.is_file() and p.name.lower().endswith(SUFFIXES))
+    files = sorted(
+        p for p in directory.rglob("*") if p.is_file() and p.name.lower().endswith(SUFFIXES)
+    )
     if not files:
         raise FileNotFoundError(f"no .jsonl, .jsonl.gz or .parquet files under {directory}")
     return files
@@ -60,7 +62,7 @@ def read_file(path: Path, max_bytes: int) -> Iterator[RawRecord]:
     if name.endswith(".parquet"):
         yield from read_parquet(path)
         return
-    with (gzip.open(path, "rb") if name.endswith(".gz") else path.open("rb")) as fh:
+    with gzip.open(path, "rb") if name.endswith(".gz") else path.open("rb") as fh:
         yield from read_lines(fh, str(path), max_bytes)
 
 

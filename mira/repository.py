@@ -57,8 +57,10 @@ def verify_models(repo: Path, manifest: RepositoryManifest) -> None:
                 _refuse(f"{path} is missing (named by the manifest for group {group})")
             actual = sha256_file(path)
             if actual != digest:
-                _refuse(f"{path}: sha256 {actual[:12]}... does not match the manifest's "
-                        f"{digest[:12]}... (group {group}): refusing a tampered or partial model")
+                _refuse(
+                    f"{path}: sha256 {actual[:12]}... does not match the manifest's "
+                    f"{digest[:12]}... (group {group}): refusing a tampered or partial model"
+                )
 
 
 def _refuse(message: str) -> None:

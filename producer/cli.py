@@ -38,8 +38,9 @@ def _progress() -> Iterator[Any]:
         pbar.close()
 
 
-def _run(settings: MiraSettings, inputs: list[str], strict: bool,
-         rejects: IO[str] | None, create: bool) -> Summary:
+def _run(
+    settings: MiraSettings, inputs: list[str], strict: bool, rejects: IO[str] | None, create: bool
+) -> Summary:
     from mira.reader import read_records
     from producer.writer import KafkaWriter, create_topic, producer_kwargs
 
@@ -47,15 +48,23 @@ def _run(settings: MiraSettings, inputs: list[str], strict: bool,
     p = settings.producer
     if create:
         create_topic(client, settings.topics.input, p.partitions, p.replication)
-    options = producer_kwargs(compression=p.compression, linger_ms=p.linger_ms,
-                              batch_bytes=p.batch_bytes, acks=p.acks)
+    options = producer_kwargs(
+        compression=p.compression, linger_ms=p.linger_ms, batch_bytes=p.batch_bytes, acks=p.acks
+    )
     writer = KafkaWriter(settings.topics.input, client, options)
     records = read_records(inputs, settings.document.max_bytes, sys.stdin.buffer)
     began = time.monotonic()
     try:
         with _progress() as update:
-            summary = produce_records(records, writer, settings.document, strict=strict,
-                                      rejects=rejects, rate=p.rate, on_progress=update)
+            summary = produce_records(
+                records,
+                writer,
+                settings.document,
+                strict=strict,
+                rejects=rejects,
+                rate=p.rate,
+                on_progress=update,
+            )
     finally:
         stats = writer.close()
     summary.elapsed_s = time.monotonic() - began
@@ -70,16 +79,28 @@ def _run(settings: MiraSettings, inputs: list[str], strict: bool,
 @click.option("--topic", "topics__input", help="Topic to write to [topics.input: mira.docs].")
 @settings_options("kafka", ["bootstrap"])
 @click.option("--create-topic", is_flag=True, help="Create the topic first (no-op if it exists).")
-@settings_options("producer", ["partitions", "replication", "compression", "linger_ms",
-                               "batch_bytes", "acks", "rate"])
+@settings_options(
+    "producer",
+    ["partitions", "replication", "compression", "linger_ms", "batch_bytes", "acks", "rate"],
+)
 @settings_options("document", ["max_bytes"])
-@click.option("--rejects", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write malformed lines here (one DeadLetter JSON per line).")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write malformed lines here (one DeadLetter JSON per line).",
+)
 @click.option("--strict", is_flag=True, help="Stop at the first malformed line (exit 1).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
-def produce(obj: Context, inputs: tuple[str, ...], rejects: Path | None, strict: bool,
-            create_topic: bool, as_json: bool, **options: Any) -> None:
+def produce(
+    obj: Context,
+    inputs: tuple[str, ...],
+    rejects: Path | None,
+    strict: bool,
+    create_topic: bool,
+    as_json: bool,
+    **options: Any,
+) -> None:
     """Send Document v1 records (JSONL, Parquet, a corpus directory, or - for stdin) to Kafka.
 
     Messages are keyed by document id, values are compact JSON; the producer is idempotent
@@ -110,9 +131,16 @@ def produce(obj: Context, inputs: tuple[str, ...], rejects: Path | None, strict:
 
 def _report(summary: Summary, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps({
-            "sent": summary.sent, "failed": summary.failed, "rejected": summary.rejected,
-            "bytes": summary.queued_bytes, "elapsed_s": round(summary.elapsed_s, 3),
-        }))
+        click.echo(
+            json.dumps(
+                {
+                    "sent": summary.sent,
+                    "failed": summary.failed,
+                    "rejected": summary.rejected,
+                    "bytes": summary.queued_bytes,
+                    "elapsed_s": round(summary.elapsed_s, 3),
+                }
+            )
+        )
     else:
         click.echo(summary.line())

@@ -49,16 +49,22 @@ class Summary:
 
     def line(self) -> str:
         secs = max(self.elapsed_s, 1e-9)
-        return (f"sent {self.sent}, failed {self.failed}, rejected lines {self.rejected}, "
-                f"{self.queued_bytes / 1e6:.2f} MB in {self.elapsed_s:.1f} s "
-                f"({self.sent / secs:,.0f} docs/s, {self.queued_bytes / 1e6 / secs:.2f} MB/s)")
+        return (
+            f"sent {self.sent}, failed {self.failed}, rejected lines {self.rejected}, "
+            f"{self.queued_bytes / 1e6:.2f} MB in {self.elapsed_s:.1f} s "
+            f"({self.sent / secs:,.0f} docs/s, {self.queued_bytes / 1e6 / secs:.2f} MB/s)"
+        )
 
 
 class RateLimiter:
     """At most ``rate`` acquisitions per second on average (sleeps when ahead)."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.interval = 1.0 / rate
         self._clock, self._sleep = clock, sleep
         self._next = clock()
@@ -73,13 +79,21 @@ class RateLimiter:
 def write_reject(out: IO[str], rejected: Rejected) -> None:
     """One DeadLetter JSON line: reason, detail, ``file:line`` and the raw line."""
     rec = rejected.record
-    out.write(DeadLetter.of(rejected.why.reason, rejected.why.detail, rec.origin,
-                            rec.raw).json_line())
+    out.write(
+        DeadLetter.of(rejected.why.reason, rejected.why.detail, rec.origin, rec.raw).json_line()
+    )
 
 
-def produce(records: Iterable[RawRecord], sink: Sink, limits: DocumentSettings, *,
-            strict: bool, rejects: IO[str] | None, rate: float | None,
-            on_progress: Callable[[int, int], None] | None) -> Summary:
+def produce(
+    records: Iterable[RawRecord],
+    sink: Sink,
+    limits: DocumentSettings,
+    *,
+    strict: bool,
+    rejects: IO[str] | None,
+    rate: float | None,
+    on_progress: Callable[[int, int], None] | None,
+) -> Summary:
     """Send every admitted record; report or write every refused one (stop at it if strict).
 
     ``on_progress(docs, bytes)`` is called per record sent.  ``sent``/``failed`` are left to

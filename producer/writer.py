@@ -33,8 +33,9 @@ class DeliveryStats:
                 self.errors.append(message)
 
 
-def producer_kwargs(*, compression: str, linger_ms: int, batch_bytes: int, acks: str,
-                    idempotent: bool = True) -> dict[str, Any]:
+def producer_kwargs(
+    *, compression: str, linger_ms: int, batch_bytes: int, acks: str, idempotent: bool = True
+) -> dict[str, Any]:
     """kafka-python producer options for mira's defaults (idempotence needs acks=all)."""
     ack: int | str = "all" if acks == "all" else int(acks)
     idem = idempotent and ack == "all"
@@ -102,18 +103,18 @@ def _fatal(exc: Exception) -> bool:
     return isinstance(exc, AuthorizationError | SaslAuthenticationFailedError)
 
 
-def create_topic(client: Mapping[str, Any], topic: str, partitions: int,
-                 replication: int) -> bool:
+def create_topic(client: Mapping[str, Any], topic: str, partitions: int, replication: int) -> bool:
     """Create ``topic``; False when it already exists (anything else raises)."""
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    admin = KafkaAdminClient(**{k: v for k, v in client.items() if k != "client_id"},
-                             client_id=f"{client.get('client_id', 'mira')}-admin")
+    admin = KafkaAdminClient(
+        **{k: v for k, v in client.items() if k != "client_id"},
+        client_id=f"{client.get('client_id', 'mira')}-admin",
+    )
     try:
         admin.create_topics([NewTopic(topic, partitions, replication)])
-        log.info("created topic %s (%d partitions, replication %d)", topic, partitions,
-                 replication)
+        log.info("created topic %s (%d partitions, replication %d)", topic, partitions, replication)
         return True
     except TopicAlreadyExistsError:
         log.info("topic %s already exists", topic)

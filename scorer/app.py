@@ -81,8 +81,10 @@ class ScorerApp:
         try:
             self.io = await self._k(kafka_io, s, self.tracker)
             self._started = True
-            side = [asyncio.create_task(self.reloader.reload_loop()),
-                    asyncio.create_task(self.reloader.probe_loop(self.ready))]
+            side = [
+                asyncio.create_task(self.reloader.reload_loop()),
+                asyncio.create_task(self.reloader.probe_loop(self.ready)),
+            ]
             try:
                 await self._main_loop()
             finally:
@@ -180,8 +182,9 @@ class ScorerApp:
         log.info("drained, %d pending abandoned", self.tracker.pending())
 
 
-def kafka_io(settings: MiraSettings, tracker: OffsetTracker[Any, OutMessage]
-             ) -> KafkaIO | ConfluentIO:
+def kafka_io(
+    settings: MiraSettings, tracker: OffsetTracker[Any, OutMessage]
+) -> KafkaIO | ConfluentIO:
     """The Kafka side of the chosen client (``kafka.client``); same interface, same semantics."""
     if settings.kafka.client == "confluent":
         from scorer.confluent_io import ConfluentIO

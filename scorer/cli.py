@@ -20,8 +20,19 @@ log = logging.getLogger(__name__)
 @click.command("score")
 @settings_options("kafka", ["bootstrap"])
 @settings_options("topics", ["input"], dest="topics")
-@settings_options("scorer", ["group_id", "manifest", "delivery", "batch_size", "max_wait_ms",
-                             "tokenizer_workers", "unknown_source", "metrics_port"])
+@settings_options(
+    "scorer",
+    [
+        "group_id",
+        "manifest",
+        "delivery",
+        "batch_size",
+        "max_wait_ms",
+        "tokenizer_workers",
+        "unknown_source",
+        "metrics_port",
+    ],
+)
 @settings_options("triton", ["grpc_url", "max_in_flight"])
 @click.pass_obj
 def score(obj: Context, **options: Any) -> None:
@@ -78,6 +89,8 @@ def pure_python_crc() -> bool:
 
 def warn_if_pure_python_crc() -> None:
     if pure_python_crc():
-        log.warning("kafka-python computes CRC-32C in pure Python (the crc32c package is "
-                    "missing): that costs about half of the scorer's CPU; install "
-                    "'kafka-python[crc32c]' (the image and the stream extra have it)")
+        log.warning(
+            "kafka-python computes CRC-32C in pure Python (the crc32c package is "
+            "missing): that costs about half of the scorer's CPU; install "
+            "'kafka-python[crc32c]' (the image and the stream extra have it)"
+        )

@@ -51,8 +51,9 @@ def _complete(producer: Any, commit: bool, timeout_s: float) -> None:
     result = manager.begin_commit() if commit else manager.begin_abort()
     sender.wakeup()
     if not result.wait(timeout_ms=int(timeout_s * 1000)):
-        raise TransactionStuck(f"{'commit' if commit else 'abort'} did not complete in "
-                               f"{timeout_s:.0f} s")
+        raise TransactionStuck(
+            f"{'commit' if commit else 'abort'} did not complete in {timeout_s:.0f} s"
+        )
 
 
 class TransactionStuck(RuntimeError):
@@ -67,8 +68,12 @@ def _acked_prefix(held: Held) -> int:
 
 
 def _too_large(e: Entry) -> bool:
-    return (e.future is not None and e.future.is_done and not e.future.succeeded()
-            and type(e.future.exception).__name__ in TOO_LARGE)
+    return (
+        e.future is not None
+        and e.future.is_done
+        and not e.future.succeeded()
+        and type(e.future.exception).__name__ in TOO_LARGE
+    )
 
 
 class _Committer:
@@ -80,8 +85,9 @@ class _Committer:
     becomes a stub.  ``renew`` replaces a producer left in a fatal state.
     """
 
-    def __init__(self, producer: Any, consumer: Any, limits: Limits, dlq: str,
-                 timeout_s: float) -> None:
+    def __init__(
+        self, producer: Any, consumer: Any, limits: Limits, dlq: str, timeout_s: float
+    ) -> None:
         self.producer, self.consumer = producer, consumer
         self.limit, self.dlq, self.timeout_s = limits, dlq, timeout_s
         self.renew: Any = None  # set by KafkaIO: replaces a broken producer

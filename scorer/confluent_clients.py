@@ -40,8 +40,13 @@ class DeliveryFailed(RuntimeError):
 def _fenced_codes() -> set[int]:
     from confluent_kafka import KafkaError as E
 
-    return {E._FENCED, E.PRODUCER_FENCED, E.INVALID_PRODUCER_EPOCH,
-            E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, E.FENCED_INSTANCE_ID}
+    return {
+        E._FENCED,
+        E.PRODUCER_FENCED,
+        E.INVALID_PRODUCER_EPOCH,
+        E.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+        E.FENCED_INSTANCE_ID,
+    }
 
 
 def translate(err: Any) -> Exception:
@@ -113,13 +118,15 @@ class Producer:
         self.fatal: str | None = None  # a fatal (not fenced) error: replace this producer
         self.hung = False  # a transactional call never returned: replace, never touch again
 
-    def send(self, topic: str, value: bytes, key: bytes | None,
-             headers: list[tuple[str, Any]]) -> Future:
+    def send(
+        self, topic: str, value: bytes, key: bytes | None, headers: list[tuple[str, Any]]
+    ) -> Future:
         future = Future(self)
         while True:
             try:
-                self._p.produce(topic, value=value, key=key, headers=headers or None,
-                                on_delivery=future)
+                self._p.produce(
+                    topic, value=value, key=key, headers=headers or None, on_delivery=future
+                )
                 return future
             except BufferError:  # the local queue is full: serve delivery reports, retry
                 self._p.poll(0.05)
@@ -165,8 +172,9 @@ class Producer:
         worker.join(bound_s + 5.0)
         if worker.is_alive():
             self.hung = True
-            raise TransactionStuck(f"{getattr(fn, '__name__', 'call')} still blocked after "
-                                   f"{bound_s + 5.0:.0f} s")
+            raise TransactionStuck(
+                f"{getattr(fn, '__name__', 'call')} still blocked after {bound_s + 5.0:.0f} s"
+            )
         if failure:
             raise failure[0]
 
@@ -215,8 +223,9 @@ def to_partitions(offsets: Mapping[Any, Any]) -> list[Any]:
     """``{TopicPartition: OffsetAndMetadata | int}`` (kafka-python) -> librdkafka's list."""
     from confluent_kafka import TopicPartition
 
-    return [TopicPartition(tp.topic, tp.partition, getattr(o, "offset", o))
-            for tp, o in offsets.items()]
+    return [
+        TopicPartition(tp.topic, tp.partition, getattr(o, "offset", o)) for tp, o in offsets.items()
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,5 +242,12 @@ class Record:
 
 
 def record(msg: Any) -> Record:
-    return Record(msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value(),
-                  msg.headers() or [], msg.timestamp()[1])
+    return Record(
+        msg.topic(),
+        msg.partition(),
+        msg.offset(),
+        msg.key(),
+        msg.value(),
+        msg.headers() or [],
+        msg.timestamp()[1],
+    )

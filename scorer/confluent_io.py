@@ -38,13 +38,18 @@ _FATAL = -150  # librdkafka's RD_KAFKA_RESP_ERR__FATAL: the client is unusable
 
 def consumer_config(settings: MiraSettings) -> dict[str, Any]:
     sc = settings.scorer
-    conf = {**settings.kafka.librdkafka_config(), "group.id": sc.group_id,
-            "enable.auto.commit": False, "enable.auto.offset.store": False,
-            "auto.offset.reset": "earliest", "isolation.level": "read_committed",
-            "partition.assignment.strategy": "cooperative-sticky",
-            "session.timeout.ms": sc.session_timeout_ms,
-            "max.poll.interval.ms": sc.max_poll_interval_ms,
-            "topic.metadata.refresh.interval.ms": sc.metadata_max_age_ms}
+    conf = {
+        **settings.kafka.librdkafka_config(),
+        "group.id": sc.group_id,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+        "partition.assignment.strategy": "cooperative-sticky",
+        "session.timeout.ms": sc.session_timeout_ms,
+        "max.poll.interval.ms": sc.max_poll_interval_ms,
+        "topic.metadata.refresh.interval.ms": sc.metadata_max_age_ms,
+    }
     if sc.instance_id:
         conf["group.instance.id"] = sc.instance_id
     return conf
@@ -54,9 +59,15 @@ def producer_config(settings: MiraSettings, limit: int) -> dict[str, Any]:
     """Idempotent, acks=all, messages sized for the largest output; transactional in
     exactly-once mode (like KafkaIO's producer)."""
     pr, sc = settings.producer, settings.scorer
-    conf = {**settings.kafka.librdkafka_config(), "acks": "all", "enable.idempotence": True,
-            "linger.ms": pr.linger_ms, "batch.size": pr.batch_bytes,
-            "compression.type": pr.compression, "message.max.bytes": limit + RECORD_OVERHEAD}
+    conf = {
+        **settings.kafka.librdkafka_config(),
+        "acks": "all",
+        "enable.idempotence": True,
+        "linger.ms": pr.linger_ms,
+        "batch.size": pr.batch_bytes,
+        "compression.type": pr.compression,
+        "message.max.bytes": limit + RECORD_OVERHEAD,
+    }
     if sc.delivery == "exactly-once":
         conf["transactional.id"] = transactional_id(settings)
         conf["transaction.timeout.ms"] = sc.transaction_timeout_ms
@@ -85,17 +96,28 @@ class ConfluentIO:
         self.producer = self._producer()
         kind = ExactlyOnceCommitter if sc.delivery == "exactly-once" else AtLeastOnceCommitter
         self.committer: AtLeastOnceCommitter | ExactlyOnceCommitter = kind(
-            self.producer, self.consumer, Limits(self.limit, self._topic_limits()),
-            settings.topics.dlq, sc.delivery_timeout_s)
+            self.producer,
+            self.consumer,
+            Limits(self.limit, self._topic_limits()),
+            settings.topics.dlq,
+            sc.delivery_timeout_s,
+        )
         self.committer.renew = self._renew_producer
-        self._consumer.subscribe([settings.topics.input], on_assign=self._on_assign,
-                                 on_revoke=self._on_revoke, on_lost=self._on_lost)
+        self._consumer.subscribe(
+            [settings.topics.input],
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
         self._paused = False
 
     def _producer(self) -> Producer:
         sc = self._settings.scorer
-        producer = Producer(producer_config(self._settings, self.limit), sc.delivery_timeout_s,
-                            min(sc.delivery_timeout_s, sc.transaction_timeout_ms / 1e3))
+        producer = Producer(
+            producer_config(self._settings, self.limit),
+            sc.delivery_timeout_s,
+            min(sc.delivery_timeout_s, sc.transaction_timeout_ms / 1e3),
+        )
         if producer.transactional:
             producer.init_transactions()
         return producer
@@ -111,11 +133,15 @@ class ConfluentIO:
             asked = admin.describe_configs([ConfigResource("topic", n) for n in topics])
             found = {res.name: fut.result(timeout=10) for res, fut in asked.items()}
         except Exception as exc:  # no DescribeConfigs permission, unknown topic, older broker
-            log.warning("cannot read the output topics' max.message.bytes (%s): outputs are "
-                        "sized to the producer request size only", exc)
+            log.warning(
+                "cannot read the output topics' max.message.bytes (%s): outputs are "
+                "sized to the producer request size only",
+                exc,
+            )
             return {}
-        values = {n: getattr(found.get(n, {}).get("max.message.bytes"), "value", None)
-                  for n in topics}
+        values = {
+            n: getattr(found.get(n, {}).get("max.message.bytes"), "value", None) for n in topics
+        }
         return {n: int(v) - RECORD_OVERHEAD for n, v in values.items() if v}
 
     def _renew_producer(self, force: bool = False) -> None:
@@ -189,8 +215,9 @@ class ConfluentIO:
         with self._lock:
             for tp, ready in self.tracker.pop_ready(partitions).items():
                 _merge(self._held, tp, ready)
-            chosen = {tp: h for tp, h in self._held.items() if partitions is None
-                      or tp in partitions}
+            chosen = {
+                tp: h for tp, h in self._held.items() if partitions is None or tp in partitions
+            }
             if not chosen:
                 return 0
             for tp in chosen:
@@ -216,7 +243,7 @@ class ConfluentIO:
     def _keep(self, batch: dict[Any, Held], result: Delivered) -> None:
         with self._lock:
             for tp, held in batch.items():
-                left = held.entries[result.done.get(tp, 0):]
+                left = held.entries[result.done.get(tp, 0) :]
                 if left and self.tracker.owns(tp, held.epoch):
                     _merge_held(self._held, tp, Held(held.epoch, left))
 
@@ -265,8 +292,7 @@ class ConfluentIO:
             try:
                 committed = self.commit(keys)
             except DeliveryError as exc:
-                log.warning("revoked partitions: delivery failed, the next owner redoes: %s",
-                            exc)
+                log.warning("revoked partitions: delivery failed, the next owner redoes: %s", exc)
         self._forget(keys, "revoked", committed)
 
     def _on_lost(self, _consumer: Any, partitions: list[Any]) -> None:
@@ -283,8 +309,13 @@ class ConfluentIO:
         for tp in keys:  # no stale lag for partitions another member now owns
             with contextlib.suppress(KeyError):
                 metrics.CONSUMER_LAG.remove(tp.topic, str(tp.partition))
-        log.info("%s %d partitions: %d committed first, %d uncommitted abandoned", how,
-                 len(keys), committed, dropped)
+        log.info(
+            "%s %d partitions: %d committed first, %d uncommitted abandoned",
+            how,
+            len(keys),
+            committed,
+            dropped,
+        )
 
 
 def _keys(partitions: list[Any]) -> set[Any]:

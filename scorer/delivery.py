@@ -29,8 +29,12 @@ log = logging.getLogger(__name__)
 Kind = Literal["accept", "reject", "dead"]
 RECORD_OVERHEAD = 512  # record and batch headers beyond key, value and header bytes
 TOO_LARGE = ("MessageSizeTooLargeError", "RecordListTooLargeError", "RecordTooLargeError")
-FATAL = ("ProducerFencedError", "InvalidProducerEpochError",
-          "TransactionalIdAuthorizationFailedError", "FencedInstanceIdError")
+FATAL = (
+    "ProducerFencedError",
+    "InvalidProducerEpochError",
+    "TransactionalIdAuthorizationFailedError",
+    "FencedInstanceIdError",
+)
 
 
 class DeliveryError(RuntimeError):
@@ -56,8 +60,12 @@ class OutMessage:
     source: str = ""  # accept/reject: the document's source as a metric label (bounded)
 
     def size(self) -> int:
-        return (len(self.value) + len(self.key or b"") + RECORD_OVERHEAD
-                + sum(len(k) + len(v) for k, v in self.headers))
+        return (
+            len(self.value)
+            + len(self.key or b"")
+            + RECORD_OVERHEAD
+            + sum(len(k) + len(v) for k, v in self.headers)
+        )
 
 
 @dataclass(slots=True)
@@ -81,10 +89,13 @@ def stub(msg: OutMessage, dlq: str, detail: str) -> OutMessage:
     """The dead-letter stand-in of an output that cannot be delivered: no payload."""
     reason = DeadLetterReason.OUTPUT_TOO_LARGE
     keep = [(k, v) for k, v in msg.headers if k not in (H_ERROR, H_ERROR_DETAIL, H_ORIGIN)]
-    headers = [*keep, (H_ERROR, reason.value.encode()), (H_ERROR_DETAIL, detail[:1000].encode()),
-               (H_ORIGIN, msg.origin.encode())]
-    return OutMessage(dlq, msg.key, b"", headers, "dead", reason.value, msg.input_ts_ms,
-                      msg.origin)
+    headers = [
+        *keep,
+        (H_ERROR, reason.value.encode()),
+        (H_ERROR_DETAIL, detail[:1000].encode()),
+        (H_ORIGIN, msg.origin.encode()),
+    ]
+    return OutMessage(dlq, msg.key, b"", headers, "dead", reason.value, msg.input_ts_ms, msg.origin)
 
 
 class Limits:
@@ -105,8 +116,12 @@ def fit(entry: Entry, limits: Limits, dlq: str) -> None:
         return
     size, limit = entry.msg.size(), limits.of(entry.msg.topic)
     if size > limit:
-        entry.msg = stub(entry.msg, dlq, f"{entry.msg.kind} output of {size} bytes exceeds "
-                         f"{limit} bytes, what {entry.msg.topic} takes: payload dropped")
+        entry.msg = stub(
+            entry.msg,
+            dlq,
+            f"{entry.msg.kind} output of {size} bytes exceeds "
+            f"{limit} bytes, what {entry.msg.topic} takes: payload dropped",
+        )
 
 
 def send(producer: Any, entry: Entry, dlq: str) -> None:
@@ -115,8 +130,9 @@ def send(producer: Any, entry: Entry, dlq: str) -> None:
         entry.future = None
         return
     try:
-        entry.future = producer.send(entry.msg.topic, value=entry.msg.value, key=entry.msg.key,
-                                     headers=entry.msg.headers)
+        entry.future = producer.send(
+            entry.msg.topic, value=entry.msg.value, key=entry.msg.key, headers=entry.msg.headers
+        )
     except Exception as exc:
         if type(exc).__name__ not in TOO_LARGE:
             raise

@@ -44,7 +44,8 @@ class Outputs:
         out.mkdir(parents=True, exist_ok=True)
         self.files: dict[str, IO[str]] = {
             k: stack.enter_context((out / f"{k}.jsonl").open("w", encoding="utf-8"))
-            for k in OUTPUTS}
+            for k in OUTPUTS
+        }
 
     def scored(self, doc: ScoredDocument, kind: str) -> None:
         self.files[kind].write(doc.model_dump_json() + "\n")
@@ -59,8 +60,13 @@ class Outputs:
             fh.flush()
 
 
-async def run_filter(engine: Engine, plan: FilterPlan, inputs: Iterable[Path | str],
-                     out: Path, stdin: IO[bytes] | None = None) -> Summary:
+async def run_filter(
+    engine: Engine,
+    plan: FilterPlan,
+    inputs: Iterable[Path | str],
+    out: Path,
+    stdin: IO[bytes] | None = None,
+) -> Summary:
     """Score every record of ``inputs`` into ``out``; returns the counts (also summary.json)."""
     summary = Summary()
     pending: dict[str, list[tuple[RawRecord, Document]]] = defaultdict(list)
@@ -70,8 +76,9 @@ async def run_filter(engine: Engine, plan: FilterPlan, inputs: Iterable[Path | s
         for rec in read_records(inputs, plan.limits.max_bytes, stdin):
             summary.count["in"] += 1
             doc = admit(rec.raw, plan.limits, rec.size)
-            group = doc if isinstance(doc, Invalid) else route(doc, plan.manifest,
-                                                               plan.unknown_source)
+            group = (
+                doc if isinstance(doc, Invalid) else route(doc, plan.manifest, plan.unknown_source)
+            )
             if isinstance(group, Invalid):
                 _dead(outputs, summary, rec, group)
                 continue
@@ -94,11 +101,17 @@ def _dead(outputs: Outputs, summary: Summary, rec: RawRecord, why: Invalid) -> N
     summary.add_dead(why.reason.value)
 
 
-async def _flush(engine: Engine, plan: FilterPlan, group: str,
-                 items: list[tuple[RawRecord, Document]], outputs: Outputs,
-                 summary: Summary) -> None:
-    results = await score_documents(engine, plan.manifest, group, [d for _, d in items],
-                                    plan.pre_cut_margin)
+async def _flush(
+    engine: Engine,
+    plan: FilterPlan,
+    group: str,
+    items: list[tuple[RawRecord, Document]],
+    outputs: Outputs,
+    summary: Summary,
+) -> None:
+    results = await score_documents(
+        engine, plan.manifest, group, [d for _, d in items], plan.pre_cut_margin
+    )
     for (rec, _), res in zip(items, results, strict=True):
         if isinstance(res, Invalid):
             _dead(outputs, summary, rec, res)
@@ -107,8 +120,13 @@ async def _flush(engine: Engine, plan: FilterPlan, group: str,
     outputs.flush()
 
 
-def filter_files(engine: Engine, plan: FilterPlan, inputs: Iterable[Path | str],
-                 out: Path, stdin: IO[bytes] | None = None) -> Summary:
+def filter_files(
+    engine: Engine,
+    plan: FilterPlan,
+    inputs: Iterable[Path | str],
+    out: Path,
+    stdin: IO[bytes] | None = None,
+) -> Summary:
     """Synchronous entry point (closes the engine's backend and tokenizer afterwards)."""
 
     async def main() -> Summary:

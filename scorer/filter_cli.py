@@ -21,16 +21,24 @@ log = logging.getLogger(__name__)
 
 @click.command("filter")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Model repository [the folder of scorer.manifest].")
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder for accepted/rejected/dead_letter JSONL and summary.json.")
+@click.option(
+    "--repo",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Model repository [the folder of scorer.manifest].",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder for accepted/rejected/dead_letter JSONL and summary.json.",
+)
 @settings_options("scorer", ["batch_size", "unknown_source"])
 @settings_options("document", ["max_bytes"])
 @settings_options("engine", ["ort_threads", "pre_cut_margin"])
 @click.pass_obj
-def filter_cmd(obj: Context, inputs: tuple[Path, ...], repo: Path | None, out: Path,
-               **options: Any) -> None:
+def filter_cmd(
+    obj: Context, inputs: tuple[Path, ...], repo: Path | None, out: Path, **options: Any
+) -> None:
     """Score JSONL/Parquet files (or directories, or - for stdin) of Document v1 and split
     them into accepted / rejected / dead-letter."""
     from mira.engine.backend import BackendUnavailable
@@ -50,8 +58,13 @@ def filter_cmd(obj: Context, inputs: tuple[Path, ...], repo: Path | None, out: P
         engine = local_engine(repo, manifest, settings.engine)
     except (ManifestError, FileNotFoundError, ValueError) as exc:
         fail(f"cannot load repository {repo}: {exc}", 1)
-    plan = FilterPlan(manifest, settings.document, settings.scorer.unknown_source,
-                      settings.scorer.batch_size, settings.engine.pre_cut_margin)
+    plan = FilterPlan(
+        manifest,
+        settings.document,
+        settings.scorer.unknown_source,
+        settings.scorer.batch_size,
+        settings.engine.pre_cut_margin,
+    )
     try:
         stdin = sys.stdin.buffer
         summary = filter_files(engine, plan, inputs, out, stdin)

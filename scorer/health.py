@@ -15,14 +15,16 @@ log = logging.getLogger(__name__)
 class HealthServer:
     """``live()`` and ``ready()`` are called per request and must be cheap and thread-safe."""
 
-    def __init__(self, port: int, live: Callable[[], bool], ready: Callable[[], bool],
-                 host: str = "0.0.0.0") -> None:
+    def __init__(
+        self, port: int, live: Callable[[], bool], ready: Callable[[], bool], host: str = "0.0.0.0"
+    ) -> None:
         handler = _handler(live, ready)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, name="health",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="health", daemon=True
+        )
 
     def start(self) -> HealthServer:
         self._thread.start()

@@ -30,6 +30,7 @@ from scorer.offsets import OffsetTracker, Ready
 log = logging.getLogger(__name__)
 OUTPUT_ENVELOPE = 64 * 1024  # the verdict and headers an output adds to its input document
 
+
 def _listener_class() -> type:
     from kafka import ConsumerRebalanceListener
 
@@ -64,20 +65,29 @@ class KafkaIO:
         self._lag_labels: dict[Any, tuple[str, str]] = {}  # partitions with a lag gauge
         eos = sc.delivery == "exactly-once"
         self.consumer = KafkaConsumer(
-            group_id=sc.group_id, enable_auto_commit=False, auto_offset_reset="earliest",
+            group_id=sc.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
             partition_assignment_strategy=(CooperativeStickyAssignor,),
-            isolation_level="read_committed", max_poll_interval_ms=sc.max_poll_interval_ms,
-            max_poll_records=sc.max_poll_records, group_instance_id=sc.instance_id,
+            isolation_level="read_committed",
+            max_poll_interval_ms=sc.max_poll_interval_ms,
+            max_poll_records=sc.max_poll_records,
+            group_instance_id=sc.instance_id,
             session_timeout_ms=sc.session_timeout_ms,
-            metadata_max_age_ms=sc.metadata_max_age_ms, **client,
+            metadata_max_age_ms=sc.metadata_max_age_ms,
+            **client,
         )
         self._settings = settings
         self.limit = settings.document.max_bytes + OUTPUT_ENVELOPE
         self.producer = self._producer()
         kind = ExactlyOnceCommitter if eos else AtLeastOnceCommitter
         self.committer: AtLeastOnceCommitter | ExactlyOnceCommitter = kind(
-            self.producer, self.consumer, Limits(self.limit, self._topic_limits()),
-            settings.topics.dlq, sc.delivery_timeout_s)
+            self.producer,
+            self.consumer,
+            Limits(self.limit, self._topic_limits()),
+            settings.topics.dlq,
+            sc.delivery_timeout_s,
+        )
         self.committer.renew = self._renew_producer
         self._wait_for_topic(settings.topics.input)
         self.consumer.subscribe([settings.topics.input], listener=_listener_class()(self))
@@ -91,14 +101,19 @@ class KafkaIO:
         s = self._settings
         extra: dict[str, Any] = {}
         if s.scorer.delivery == "exactly-once":
-            extra = {"transactional_id": transactional_id(s),
-                     "transaction_timeout_ms": s.scorer.transaction_timeout_ms}
+            extra = {
+                "transactional_id": transactional_id(s),
+                "transaction_timeout_ms": s.scorer.transaction_timeout_ms,
+            }
         pr = s.producer
         producer = KafkaProducer(
-            acks="all", linger_ms=pr.linger_ms, batch_size=pr.batch_bytes,
+            acks="all",
+            linger_ms=pr.linger_ms,
+            batch_size=pr.batch_bytes,
             max_request_size=self.limit + RECORD_OVERHEAD,
             compression_type=None if pr.compression == "none" else pr.compression,
-            **extra, **s.kafka.client_kwargs(),
+            **extra,
+            **s.kafka.client_kwargs(),
         )
         if extra:
             producer.init_transactions()
@@ -115,12 +130,16 @@ class KafkaIO:
             try:
                 found = admin.describe_configs(
                     [ConfigResource(ConfigResourceType.TOPIC, n) for n in topics],
-                    config_filter="all").get("topic", {})
+                    config_filter="all",
+                ).get("topic", {})
             finally:
                 admin.close()
         except Exception as exc:  # no DescribeConfigs permission, or an older broker
-            log.warning("cannot read the output topics' max.message.bytes (%s): outputs are "
-                        "sized to the producer request size only", exc)
+            log.warning(
+                "cannot read the output topics' max.message.bytes (%s): outputs are "
+                "sized to the producer request size only",
+                exc,
+            )
             return {}
         values = {n: found.get(n, {}).get("max.message.bytes", {}).get("value") for n in topics}
         return {n: int(v) - RECORD_OVERHEAD for n, v in values.items() if v}
@@ -132,8 +151,10 @@ class KafkaIO:
         broken = manager is not None and manager.has_fatal_error()
         if not (force or broken):
             return
-        log.warning("replacing the producer (%s)",
-                    manager.last_error if broken and manager else "transaction stuck")
+        log.warning(
+            "replacing the producer (%s)",
+            manager.last_error if broken and manager else "transaction stuck",
+        )
         with contextlib.suppress(Exception):
             self.producer.close(timeout=1)
         self.producer = self.committer.producer = self._producer()
@@ -163,8 +184,11 @@ class KafkaIO:
             now = time.monotonic()
             self._unstable_since = self._unstable_since or now
             coordinator = getattr(self.consumer, "_coordinator", None)
-            if (now - self._unstable_since > 1.0 and coordinator is not None
-                    and not coordinator.need_rejoin()):
+            if (
+                now - self._unstable_since > 1.0
+                and coordinator is not None
+                and not coordinator.need_rejoin()
+            ):
                 log.info("consumer group join stalled: requesting a rejoin")
                 coordinator.request_rejoin()
                 self._unstable_since = now
@@ -229,7 +253,7 @@ class KafkaIO:
         with self._lock:
             newer, self._held = self._held, {}
             for tp, held in batch.items():
-                left = held.entries[result.done.get(tp, 0):]
+                left = held.entries[result.done.get(tp, 0) :]
                 if left and self.tracker.owns(tp, held.epoch):
                     self._held[tp] = Held(held.epoch, left)
             for tp, held in newer.items():
@@ -260,8 +284,12 @@ class KafkaIO:
                 if labels is not None:
                     with contextlib.suppress(KeyError):
                         metrics.CONSUMER_LAG.remove(*labels)
-        log.info("%s %d partitions, %d uncommitted abandoned",
-                 "lost" if lost else "revoked", len(partitions), dropped)
+        log.info(
+            "%s %d partitions, %d uncommitted abandoned",
+            "lost" if lost else "revoked",
+            len(partitions),
+            dropped,
+        )
 
     def close(self, timeout_s: float = 10.0) -> None:
         try:

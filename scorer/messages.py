@@ -45,8 +45,9 @@ def _headers(record: Any) -> list[tuple[str, bytes]]:
     return [(k, v if v is not None else b"") for k, v in raw]
 
 
-def dead_letter(record: Any, reason: DeadLetterReason, detail: str,
-                topics: OutputTopics) -> OutMessage:
+def dead_letter(
+    record: Any, reason: DeadLetterReason, detail: str, topics: OutputTopics
+) -> OutMessage:
     """The original key, value and headers, plus the mira-error headers."""
     value = record.value if record.value is not None else b""
     headers = [(k, v) for k, v in _headers(record) if k not in (H_ERROR, H_ERROR_DETAIL, H_ORIGIN)]
@@ -55,15 +56,26 @@ def dead_letter(record: Any, reason: DeadLetterReason, detail: str,
         (H_ERROR_DETAIL, detail[:1000].encode("utf-8", "replace")),
         (H_ORIGIN, origin(record).encode()),
     ]
-    return OutMessage(topics.dlq, record.key, value, headers, "dead", reason.value,
-                      _timestamp(record), origin(record))
+    return OutMessage(
+        topics.dlq,
+        record.key,
+        value,
+        headers,
+        "dead",
+        reason.value,
+        _timestamp(record),
+        origin(record),
+    )
 
 
 def source_label(source: str, manifest: RepositoryManifest) -> str:
     """A source as a metric label: its name if the manifest names it, else ``_unknown`` (the
     label set stays bounded whatever sources the input carries)."""
-    return source if source in manifest.source_groups or source in manifest.thresholds \
+    return (
+        source
+        if source in manifest.source_groups or source in manifest.thresholds
         else UNKNOWN_SOURCE
+    )
 
 
 def scored(record: Any, doc: ScoredDocument, topics: OutputTopics, source: str) -> OutMessage:
@@ -78,9 +90,17 @@ def scored(record: Any, doc: ScoredDocument, topics: OutputTopics, source: str) 
     ]
     kind: Kind = "accept" if verdict.decision == "accept" else "reject"
     value = scored_value(getattr(record, "value", None), doc)
-    return OutMessage(topic, record.key if record.key is not None else doc.id.encode(),
-                      value, headers, kind, verdict.group,
-                      _timestamp(record), origin(record), source)
+    return OutMessage(
+        topic,
+        record.key if record.key is not None else doc.id.encode(),
+        value,
+        headers,
+        kind,
+        verdict.group,
+        _timestamp(record),
+        origin(record),
+        source,
+    )
 
 
 def scored_value(raw: bytes | None, doc: ScoredDocument) -> bytes:

@@ -121,9 +121,14 @@ class Reloader:
     because of a bad manifest.
     """
 
-    def __init__(self, settings: MiraSettings, engine: Engine,
-                 current: Callable[[], RepositoryManifest], digest: str,
-                 switch: Callable[[RepositoryManifest], None]) -> None:
+    def __init__(
+        self,
+        settings: MiraSettings,
+        engine: Engine,
+        current: Callable[[], RepositoryManifest],
+        digest: str,
+        switch: Callable[[RepositoryManifest], None],
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.current = current
@@ -171,15 +176,21 @@ class Reloader:
         verify_models(self.repo, new)
         changes = model_changes(old, new)
         control = self.control
-        if changes and not await activate(changes, control.load_model, control.model_ready,
-                                          self.settings.scorer.rollout_timeout_s):
-            raise ManifestError(f"model versions not ready on every Triton endpoint: "
-                                f"{sorted(changes)}")
+        if changes and not await activate(
+            changes, control.load_model, control.model_ready, self.settings.scorer.rollout_timeout_s
+        ):
+            raise ManifestError(
+                f"model versions not ready on every Triton endpoint: {sorted(changes)}"
+            )
         if (new.tokenizer, new.max_length, new.max_chars) != (
-                old.tokenizer, old.max_length, old.max_chars):
+            old.tokenizer,
+            old.max_length,
+            old.max_chars,
+        ):
             self._old_pools.append(self.engine.tokens)
-            self.engine.tokens = tokenizer_pool(self.repo, new,
-                                                self.settings.scorer.tokenizer_workers)
+            self.engine.tokens = tokenizer_pool(
+                self.repo, new, self.settings.scorer.tokenizer_workers
+            )
         self.switch(new)
         control.expect(model_refs(new))
         self.watcher.accept(digest)

@@ -34,9 +34,13 @@ log = logging.getLogger(__name__)
 
 
 class Scoring:
-    def __init__(self, settings: MiraSettings, engine: Engine,
-                 manifest: Callable[[], RepositoryManifest],
-                 tracker: OffsetTracker[Any, OutMessage]) -> None:
+    def __init__(
+        self,
+        settings: MiraSettings,
+        engine: Engine,
+        manifest: Callable[[], RepositoryManifest],
+        tracker: OffsetTracker[Any, OutMessage],
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.manifest = manifest
@@ -55,11 +59,13 @@ class Scoring:
         counter.inc()
         token = self.tracker.start(TopicPartition(rec.topic, rec.partition), rec.offset)
         doc = admit(rec.value, self.settings.document)
-        group = doc if isinstance(doc, Invalid) else route(doc, self.manifest(),
-                                                           self.settings.scorer.unknown_source)
+        group = (
+            doc
+            if isinstance(doc, Invalid)
+            else route(doc, self.manifest(), self.settings.scorer.unknown_source)
+        )
         if isinstance(group, Invalid):
-            self.tracker.complete(token, dead_letter(rec, group.reason, group.detail,
-                                                     self.topics))
+            self.tracker.complete(token, dead_letter(rec, group.reason, group.detail, self.topics))
             return
         assert not isinstance(doc, Invalid)
         full = self.batcher.add(group, Pending(rec, doc, token), now)
@@ -76,9 +82,11 @@ class Scoring:
         results = await self._results(batch)
         manifest = self.manifest()
         for pending, res in zip(batch.items, results, strict=True):
-            out = (dead_letter(pending.record, res.reason, res.detail, self.topics)
-                   if isinstance(res, Invalid) else
-                   scored(pending.record, res, self.topics, source_label(res.source, manifest)))
+            out = (
+                dead_letter(pending.record, res.reason, res.detail, self.topics)
+                if isinstance(res, Invalid)
+                else scored(pending.record, res, self.topics, source_label(res.source, manifest))
+            )
             self.tracker.complete(pending.token, out)
 
     async def _results(self, batch: Batch[Pending]) -> list[ScoredDocument | Invalid]:
@@ -90,8 +98,9 @@ class Scoring:
             try:
                 if failures > es.ambiguous_retries:  # bounded: each document alone now
                     return [await self._alone(batch.group, d) for d in docs]
-                return await score_documents(self.engine, self.manifest(), batch.group, docs,
-                                             es.pre_cut_margin)
+                return await score_documents(
+                    self.engine, self.manifest(), batch.group, docs, es.pre_cut_margin
+                )
             except BackendUnavailable as exc:  # infrastructure: wait, never dead-letter
                 self.engine.healthy = False
                 log.warning("batch of %s waits for the backend: %s", batch.group, exc)
@@ -102,11 +111,14 @@ class Scoring:
 
     async def _alone(self, group: str, doc: Any) -> ScoredDocument | Invalid:
         try:
-            results = await score_documents(self.engine, self.manifest(), group, [doc],
-                                            self.settings.engine.pre_cut_margin)
+            results = await score_documents(
+                self.engine, self.manifest(), group, [doc], self.settings.engine.pre_cut_margin
+            )
         except BackendUnavailable:
             raise
         except Exception as exc:  # fails alone after its batch-mates: this document's fault
-            return Invalid(DeadLetterReason.INFERENCE_FAILED,
-                           f"internal error on this document: {type(exc).__name__}: {exc}")
+            return Invalid(
+                DeadLetterReason.INFERENCE_FAILED,
+                f"internal error on this document: {type(exc).__name__}: {exc}",
+            )
         return results[0]

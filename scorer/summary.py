@@ -15,7 +15,8 @@ OUTPUTS = ("accepted", "rejected", "dead_letter")
 class Summary:
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], dict[str, int]] = defaultdict(
-            lambda: {"docs": 0, "tokens": 0, "kept_docs": 0, "kept_tokens": 0})
+            lambda: {"docs": 0, "tokens": 0, "kept_docs": 0, "kept_tokens": 0}
+        )
         self.dead: Counter[str] = Counter()
         self.count: Counter[str] = Counter()
 
@@ -45,20 +46,35 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         tokens = sum(r["tokens"] for r in self.rows.values())
         kept = sum(r["kept_tokens"] for r in self.rows.values())
-        return {"in": self.count["in"], **{k: self.count[k] for k in OUTPUTS},
-                "dead_letter_reasons": dict(self.dead), "tokens": tokens, "kept_tokens": kept,
-                "kept_token_share": kept / tokens if tokens else 0.0,
-                "per_source": [{"source": s, "group": g, **r,
-                                "kept_share": r["kept_tokens"] / r["tokens"] if r["tokens"] else 0}
-                               for (s, g), r in sorted(self.rows.items())]}
+        return {
+            "in": self.count["in"],
+            **{k: self.count[k] for k in OUTPUTS},
+            "dead_letter_reasons": dict(self.dead),
+            "tokens": tokens,
+            "kept_tokens": kept,
+            "kept_token_share": kept / tokens if tokens else 0.0,
+            "per_source": [
+                {
+                    "source": s,
+                    "group": g,
+                    **r,
+                    "kept_share": r["kept_tokens"] / r["tokens"] if r["tokens"] else 0,
+                }
+                for (s, g), r in sorted(self.rows.items())
+            ],
+        }
 
     def table(self) -> str:
         d = self.as_dict()
         lines = [f"{'source':28} {'group':14} {'docs':>6} {'tokens':>10} {'kept_share':>10}"]
         for r in d["per_source"]:
-            lines.append(f"{r['source'][:28]:28} {r['group'][:14]:14} {r['docs']:>6} "
-                         f"{r['tokens']:>10} {r['kept_share']:>10.3f}")
-        lines.append(f"in {d['in']} = accepted {d['accepted']} + rejected {d['rejected']} + "
-                     f"dead-letter {d['dead_letter']} {d['dead_letter_reasons'] or ''}; "
-                     f"kept-token share {d['kept_token_share']:.3f}")
+            lines.append(
+                f"{r['source'][:28]:28} {r['group'][:14]:14} {r['docs']:>6} "
+                f"{r['tokens']:>10} {r['kept_share']:>10.3f}"
+            )
+        lines.append(
+            f"in {d['in']} = accepted {d['accepted']} + rejected {d['rejected']} + "
+            f"dead-letter {d['dead_letter']} {d['dead_letter_reasons'] or ''}; "
+            f"kept-token share {d['kept_token_share']:.3f}"
+        )
         return "\n".join(lines)

@@ -44,8 +44,13 @@ class TritonPythonModel:
 
     def execute(self, requests):
         live = [r for r in requests if not _cancelled(r)]
-        out = {id(r): pb_utils.InferenceResponse(output_tensors=[], error=pb_utils.TritonError(
-            "cancelled by the client")) for r in requests if _cancelled(r)}
+        out = {
+            id(r): pb_utils.InferenceResponse(
+                output_tensors=[], error=pb_utils.TritonError("cancelled by the client")
+            )
+            for r in requests
+            if _cancelled(r)
+        }
         if live:
             ids = [self._tensor(r, "input_ids") for r in live]
             masks = [self._tensor(r, "attention_mask") for r in live]
@@ -64,8 +69,13 @@ class TritonPythonModel:
             start = 0
             for r, t in zip(live, ids, strict=True):
                 n = t.shape[0]
-                out[id(r)] = pb_utils.InferenceResponse(output_tensors=[
-                    pb_utils.Tensor.from_dlpack("anchors", anchors[start:start + n].contiguous()),
-                    pb_utils.Tensor.from_dlpack("score", score[start:start + n].contiguous())])
+                out[id(r)] = pb_utils.InferenceResponse(
+                    output_tensors=[
+                        pb_utils.Tensor.from_dlpack(
+                            "anchors", anchors[start : start + n].contiguous()
+                        ),
+                        pb_utils.Tensor.from_dlpack("score", score[start : start + n].contiguous()),
+                    ]
+                )
                 start += n
         return [out[id(r)] for r in requests]

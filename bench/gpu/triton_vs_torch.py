@@ -37,7 +37,7 @@ MAX_CHARS = {128: 2048, 256: 2048, 512: 4096}
 def texts(n: int) -> list[str]:
     files = sorted(Path(sysconfig.get_paths()["stdlib"]).rglob("*.py"))
     pool = [t for f in files if len(t := f.read_text("utf-8", "replace")) > 200]
-    return [pool[i % len(pool)][(i // len(pool)) * 50:] for i in range(n)]
+    return [pool[i % len(pool)][(i // len(pool)) * 50 :] for i in range(n)]
 
 
 def student(config_json: Path, seed: int = 0) -> tuple[Any, dict[str, Any]]:
@@ -49,13 +49,19 @@ def student(config_json: Path, seed: int = 0) -> tuple[Any, dict[str, Any]]:
     bert = BertModel(config, add_pooling_layer=False).eval()
     head = torch.nn.Linear(config.hidden_size, K)
     state = {f"bert.{k}": v for k, v in bert.state_dict().items()}
-    state.update({"head.weight": head.weight.data, "head.bias": head.bias.data,
-                  "agg": torch.full((K,), 1.0 / K)})
+    state.update(
+        {
+            "head.weight": head.weight.data,
+            "head.bias": head.bias.data,
+            "agg": torch.full((K,), 1.0 / K),
+        }
+    )
     return config, {k: v.contiguous() for k, v in state.items()}
 
 
-def build_repo(repo: Path, config_json: Path, instances: int, gpu: bool, serve: str
-               ) -> dict[str, Any]:
+def build_repo(
+    repo: Path, config_json: Path, instances: int, gpu: bool, serve: str
+) -> dict[str, Any]:
     import shutil
 
     from safetensors.torch import save_file
@@ -107,8 +113,9 @@ def rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else 0.0
 
 
-async def measure_length(args: argparse.Namespace, url: str, length: int, docs: list[str],
-                         state: dict[str, Any]) -> dict[str, float]:
+async def measure_length(
+    args: argparse.Namespace, url: str, length: int, docs: list[str], state: dict[str, Any]
+) -> dict[str, float]:
     from mira.engine.backend import ModelRef
     from mira.engine.engine import Engine, RetryPolicy
     from mira.engine.tokenize import BatchTokenizer, pre_cut
@@ -117,20 +124,23 @@ async def measure_length(args: argparse.Namespace, url: str, length: int, docs: 
 
     tok = BatchTokenizer(args.tokenizer, length, MAX_CHARS[length])
     sample = docs[:500]
-    ratio = sorted(len(t[:MAX_CHARS[length]]) / max(1, n)
-                   for t, n in zip(sample, tok.count_full([t[:MAX_CHARS[length]] for t in sample]),
-                                   strict=True))[int(0.9 * len(sample))]
+    ratio = sorted(
+        len(t[: MAX_CHARS[length]]) / max(1, n)
+        for t, n in zip(
+            sample, tok.count_full([t[: MAX_CHARS[length]] for t in sample]), strict=True
+        )
+    )[int(0.9 * len(sample))]
     cut = [pre_cut(t, ratio, length, MAX_CHARS[length], 1.3) for t in docs]
-    chunks = [cut[i:i + args.batch] for i in range(0, len(cut), args.batch)]
+    chunks = [cut[i : i + args.batch] for i in range(0, len(cut), args.batch)]
     out: dict[str, float] = {"chars_per_token": ratio}
     pool = TokenizerPool(args.tokenizer, length, MAX_CHARS[length], args.tokenizer_workers)
-    await _tokenize_all(pool, chunks[:args.tokenizer_workers * 2])  # start the workers
+    await _tokenize_all(pool, chunks[: args.tokenizer_workers * 2])  # start the workers
     t0 = time.perf_counter()
     batches = await _tokenize_all(pool, chunks)
     out["tokenize"] = rate(len(cut), time.perf_counter() - t0)
     backend = TritonBackend(url, args.in_flight, Deadline(30.0, 10.0, 1e-3), {})
     ref = ModelRef(MODEL, 1)
-    await asyncio.gather(*(backend.score(ref, *b) for b in batches[:args.in_flight]))  # warm
+    await asyncio.gather(*(backend.score(ref, *b) for b in batches[: args.in_flight]))  # warm
     t0 = time.perf_counter()
     await asyncio.gather(*(backend.score(ref, *b) for b in batches))
     out["triton"] = rate(len(cut), time.perf_counter() - t0)
@@ -191,18 +201,26 @@ def main() -> None:
     ap.add_argument("--tokenizer-workers", type=int, default=max(1, (os.cpu_count() or 2) - 2))
     ap.add_argument("--tokenizer", type=Path, required=True, help="the student's tokenizer.json")
     ap.add_argument("--model-config", type=Path, required=True, help="BertConfig config.json")
-    ap.add_argument("--serve", choices=["torch", "onnx"], default="torch",
-                    help="torch: bf16 torch in the python backend; onnx: the exporter's ONNX "
-                    "with its onnxruntime model.py (CPU: dry runs on a machine without a GPU)")
+    ap.add_argument(
+        "--serve",
+        choices=["torch", "onnx"],
+        default="torch",
+        help="torch: bf16 torch in the python backend; onnx: the exporter's ONNX "
+        "with its onnxruntime model.py (CPU: dry runs on a machine without a GPU)",
+    )
     args = ap.parse_args()
     from mira.services.triton import TritonServer
 
     args.out.mkdir(parents=True, exist_ok=True)
-    state = build_repo(args.work / "repo", args.model_config, args.instances,
-                       args.device == "cuda", args.serve)
+    state = build_repo(
+        args.work / "repo", args.model_config, args.instances, args.device == "cuda", args.serve
+    )
     docs = texts(args.docs)
-    results: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()},
-                               "machine": machine(), "lengths": {}}
+    results: dict[str, Any] = {
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "machine": machine(),
+        "lengths": {},
+    }
     with TritonServer(args.work / "repo", args.work / "triton", ready_timeout_s=300) as server:
         server.load_model(MODEL, timeout_s=300)
         for length in args.lengths:
@@ -223,17 +241,23 @@ def machine() -> dict[str, Any]:
 
 def report(args: argparse.Namespace, results: dict[str, Any]) -> str:
     m = results["machine"]
-    lines = [f"GPU {m['gpu']}, {m['cpus']} CPU cores, torch {m['torch']}; {args.docs} docs "
-             f"(stdlib files, pre-cut), batch {args.batch}, in-flight {args.in_flight}, "
-             f"{args.instances} Triton instances (python backend, "
-             f"{'bf16 torch' if args.serve == 'torch' else 'the exported ONNX, onnxruntime CPU'}), "
-             f"{args.tokenizer_workers} tokenizer processes.", "",
-             "| L | tokenize docs/s | Triton (our client) docs/s | engine (tokenizer + client) "
-             "docs/s | raw torch docs/s | engine / torch |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"GPU {m['gpu']}, {m['cpus']} CPU cores, torch {m['torch']}; {args.docs} docs "
+        f"(stdlib files, pre-cut), batch {args.batch}, in-flight {args.in_flight}, "
+        f"{args.instances} Triton instances (python backend, "
+        f"{'bf16 torch' if args.serve == 'torch' else 'the exported ONNX, onnxruntime CPU'}), "
+        f"{args.tokenizer_workers} tokenizer processes.",
+        "",
+        "| L | tokenize docs/s | Triton (our client) docs/s | engine (tokenizer + client) "
+        "docs/s | raw torch docs/s | engine / torch |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for length, r in results["lengths"].items():
-        lines.append(f"| {length} | {r['tokenize']:,.0f} | {r['triton']:,.0f} | "
-                     f"{r['engine']:,.0f} | {r['torch']:,.0f} | "
-                     f"{r['engine'] / r['torch']:.2f} |")
+        lines.append(
+            f"| {length} | {r['tokenize']:,.0f} | {r['triton']:,.0f} | "
+            f"{r['engine']:,.0f} | {r['torch']:,.0f} | "
+            f"{r['engine'] / r['torch']:.2f} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -43,10 +43,17 @@ def distill(obj: Context, run_dir: Path, groups: tuple[str, ...], **options: Any
         except (ValueError, FileNotFoundError) as exc:
             fail(f"group {group}: {exc}", 1)
         table = metrics_table(card)
-        log.info("student %s: %d train / %d held-out docs, %.1f s\n%s", group, card.n_train,
-                 card.n_heldout, card.train_seconds, table)
-        click.echo(f"{group}: {card.n_train} train / {card.n_heldout} held-out docs, "
-                   f"{card.train_seconds:.1f} s, weights "
-                   + ", ".join(f"{a}={w:.2f}" for a, w in zip(card.anchors, card.weights,
-                                                               strict=True)))
+        log.info(
+            "student %s: %d train / %d held-out docs, %.1f s\n%s",
+            group,
+            card.n_train,
+            card.n_heldout,
+            card.train_seconds,
+            table,
+        )
+        click.echo(
+            f"{group}: {card.n_train} train / {card.n_heldout} held-out docs, "
+            f"{card.train_seconds:.1f} s, weights "
+            + ", ".join(f"{a}={w:.2f}" for a, w in zip(card.anchors, card.weights, strict=True))
+        )
     click.echo(f"students written to {run_dir / 'students'}")

@@ -76,8 +76,9 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return 0.0 if math.isnan(rho) else rho
 
 
-def evaluate(pred: np.ndarray, y: np.ndarray, m: np.ndarray, base: np.ndarray,
-             anchors: list[str]) -> dict[str, dict[str, Any]]:
+def evaluate(
+    pred: np.ndarray, y: np.ndarray, m: np.ndarray, base: np.ndarray, anchors: list[str]
+) -> dict[str, dict[str, Any]]:
     """Per-anchor held-out Spearman and MAE, and the MAE of the constant ``base`` predictor."""
     out: dict[str, dict[str, Any]] = {}
     for k, name in enumerate(anchors):
@@ -87,7 +88,9 @@ def evaluate(pred: np.ndarray, y: np.ndarray, m: np.ndarray, base: np.ndarray,
         rho = spearman(pk, yk)
         low, high = spearman_interval(rho, n)
         out[name] = {
-            "spearman": rho, "spearman_low": low, "spearman_high": high,
+            "spearman": rho,
+            "spearman_low": low,
+            "spearman_high": high,
             "mae": float(np.abs(pk - yk).mean()) if n else float("nan"),
             "baseline_mae": float(np.abs(base[k] - yk).mean()) if n else float("nan"),
             "n": n,
@@ -98,8 +101,9 @@ def evaluate(pred: np.ndarray, y: np.ndarray, m: np.ndarray, base: np.ndarray,
 MIN_DOCS_FOR_VALIDATION = 10
 
 
-def stopping_split(doc_ids: list[str], train: np.ndarray, held: np.ndarray, cfg: DistillSettings
-                   ) -> tuple[np.ndarray, np.ndarray, Literal["validation", "heldout"]]:
+def stopping_split(
+    doc_ids: list[str], train: np.ndarray, held: np.ndarray, cfg: DistillSettings
+) -> tuple[np.ndarray, np.ndarray, Literal["validation", "heldout"]]:
     """Rows to fit, rows whose loss stops training, and which set that is.
 
     With at least ``MIN_DOCS_FOR_VALIDATION`` training documents a validation part is split off

@@ -37,8 +37,9 @@ def fit_anchor(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:
     return w, my - float(mx @ w), alpha
 
 
-def fit_head(x: np.ndarray, y: np.ndarray, m: np.ndarray, rows: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, list[float]]:
+def fit_head(
+    x: np.ndarray, y: np.ndarray, m: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """Head weights [K, D] and bias [K] from pooled features ``x`` [N, D], scores ``y`` and
     mask ``m`` [N, K], fitted on ``rows``."""
     weights, bias, alphas = [], [], []

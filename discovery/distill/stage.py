@@ -49,18 +49,32 @@ def distill_group(run_dir: Path, group: str, cfg: DistillSettings) -> StudentCar
     seconds = time.perf_counter() - t0
     base = (y[tr] * m[tr]).sum(0) / np.maximum(m[tr].sum(0), 1)
     stats = evaluate(fit.heldout_pred, y[ho], m[ho], base, anchors)
-    weights = reliability_weights([stats[a]["spearman"] for a in anchors],
-                                  [stats[a]["n"] for a in anchors])
+    weights = reliability_weights(
+        [stats[a]["spearman"] for a in anchors], [stats[a]["n"] for a in anchors]
+    )
     card = StudentCard(
-        group=group, anchors=anchors, weights=weights, weights_rule=WEIGHTS_RULE,
-        rubric_version=annotations[0].rubric_version, teacher=annotations[0].teacher,
-        backbone="sentence-transformers/all-MiniLM-L6-v2", max_length=cfg.max_length,
-        max_chars=cfg.max_chars, trainable_layers=cfg.trainable_layers, seed=cfg.seed,
-        n_train=len(fit_rows), n_heldout=len(ho), n_stopping=len(stop), early_stopping=stop_on,
-        epochs=fit.epochs, best_epoch=fit.best_epoch,
-        train_seconds=round(seconds, 2), skipped_lines=bad,
-        metrics={a: AnchorMetrics(weight=w, **stats[a]) for a, w in zip(anchors, weights,
-                                                                        strict=True)},
+        group=group,
+        anchors=anchors,
+        weights=weights,
+        weights_rule=WEIGHTS_RULE,
+        rubric_version=annotations[0].rubric_version,
+        teacher=annotations[0].teacher,
+        backbone="sentence-transformers/all-MiniLM-L6-v2",
+        max_length=cfg.max_length,
+        max_chars=cfg.max_chars,
+        trainable_layers=cfg.trainable_layers,
+        seed=cfg.seed,
+        n_train=len(fit_rows),
+        n_heldout=len(ho),
+        n_stopping=len(stop),
+        early_stopping=stop_on,
+        epochs=fit.epochs,
+        best_epoch=fit.best_epoch,
+        train_seconds=round(seconds, 2),
+        skipped_lines=bad,
+        metrics={
+            a: AnchorMetrics(weight=w, **stats[a]) for a, w in zip(anchors, weights, strict=True)
+        },
     )
     save_outputs(run_dir / "students" / group, card, fit.model, cfg.trainable_layers)
     return card
@@ -73,8 +87,11 @@ def save_outputs(out: Path, card: StudentCard, model: Any, trainable_layers: int
     model.agg.copy_(_tensor(card.weights))
     save_student(model, trainable_layers, out / "student.safetensors")
     (out / "student.json").write_text(card.model_dump_json(indent=2) + "\n", "utf-8")
-    metrics = {"group": card.group, "weights_rule": card.weights_rule,
-               "anchors": {k: v.model_dump() for k, v in card.metrics.items()}}
+    metrics = {
+        "group": card.group,
+        "weights_rule": card.weights_rule,
+        "anchors": {k: v.model_dump() for k, v in card.metrics.items()},
+    }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
 
 
@@ -86,12 +103,16 @@ def _tensor(values: list[float]) -> Any:
 
 def metrics_table(card: StudentCard) -> str:
     """A plain-text table of the held-out metrics (logged by the CLI)."""
-    rows = [f"{'anchor':32} {'n':>4} {'spearman':>9} {'95% interval':>14} {'mae':>6} "
-            f"{'base_mae':>8} {'weight':>6}"]
+    rows = [
+        f"{'anchor':32} {'n':>4} {'spearman':>9} {'95% interval':>14} {'mae':>6} "
+        f"{'base_mae':>8} {'weight':>6}"
+    ]
     for name, m in card.metrics.items():
-        rows.append(f"{name[:32]:32} {m.n:>4} {m.spearman:>9.3f} "
-                    f"{f'{m.spearman_low:.2f}..{m.spearman_high:.2f}':>14} {m.mae:>6.3f} "
-                    f"{m.baseline_mae:>8.3f} {m.weight:>6.3f}")
+        rows.append(
+            f"{name[:32]:32} {m.n:>4} {m.spearman:>9.3f} "
+            f"{f'{m.spearman_low:.2f}..{m.spearman_high:.2f}':>14} {m.mae:>6.3f} "
+            f"{m.baseline_mae:>8.3f} {m.weight:>6.3f}"
+        )
     return "\n".join(rows)
 
 

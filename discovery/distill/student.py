@@ -61,32 +61,43 @@ class Student(nn.Module):
     def n_layers(self) -> int:
         return len(self._layers())
 
-    def prefix(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, upto: int
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+    def prefix(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, upto: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Hidden states entering layer ``upto`` (``upto == n_layers``: last hidden state) and
         the pooled embedding-layer output (frozen, so computed once)."""
-        out = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                        output_hidden_states=True)
+        out = self.bert(
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+        )
         return out.hidden_states[upto], mean_pool(out.hidden_states[0], attention_mask)
 
-    def tail(self, hidden: torch.Tensor, attention_mask: torch.Tensor, start: int,
-             surface: torch.Tensor) -> torch.Tensor:
+    def tail(
+        self, hidden: torch.Tensor, attention_mask: torch.Tensor, start: int, surface: torch.Tensor
+    ) -> torch.Tensor:
         """Layers ``start..`` on precomputed hidden states, then pool and head -> anchors."""
         if start < self.n_layers:
             from transformers.masking_utils import create_bidirectional_mask
 
-            mask4 = create_bidirectional_mask(config=self.bert.config, inputs_embeds=hidden,
-                                              attention_mask=attention_mask)
+            mask4 = create_bidirectional_mask(
+                config=self.bert.config, inputs_embeds=hidden, attention_mask=attention_mask
+            )
             for layer in self._layers()[start:]:
                 hidden = layer(hidden, mask4)
         return self.head(torch.cat([surface, mean_pool(hidden, attention_mask)], dim=-1))
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-        out = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                        output_hidden_states=True)
-        pooled = torch.cat([mean_pool(out.hidden_states[0], attention_mask),
-                            mean_pool(out.last_hidden_state, attention_mask)], dim=-1)
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.bert(
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True
+        )
+        pooled = torch.cat(
+            [
+                mean_pool(out.hidden_states[0], attention_mask),
+                mean_pool(out.last_hidden_state, attention_mask),
+            ],
+            dim=-1,
+        )
         anchors = self.head(pooled)
         score = (anchors * self.agg).sum(dim=-1, keepdim=True)
         return anchors, score
@@ -95,8 +106,11 @@ class Student(nn.Module):
         """The tensors that differ from the packaged backbone."""
         first = self.n_layers - trainable_layers
         keep = ["head."] + [f"bert.encoder.layer.{i}." for i in range(first, self.n_layers)]
-        return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()
-                if any(k.startswith(p) for p in keep)}
+        return {
+            k: v.detach().cpu().contiguous()
+            for k, v in self.state_dict().items()
+            if any(k.startswith(p) for p in keep)
+        }
 
 
 def save_student(model: Student, trainable_layers: int, path: Path) -> None:

@@ -36,7 +36,7 @@ def _features(model: Any, ids: Any, mask: Any, start: int, batch: int) -> tuple[
     hidden, surface = [], []
     with torch.no_grad():
         for i in range(0, ids.shape[0], batch):
-            h, s = model.prefix(ids[i:i + batch], mask[i:i + batch], start)
+            h, s = model.prefix(ids[i : i + batch], mask[i : i + batch], start)
             hidden.append(h)
             surface.append(s)
     return torch.cat(hidden), torch.cat(surface)
@@ -52,9 +52,14 @@ def _predict(model: Any, feats: tuple[Any, Any], mask: Any, start: int, batch: i
     hidden, surface = feats
     model.eval()
     with torch.no_grad():
-        return torch.cat([model.tail(hidden[i:i + batch], mask[i:i + batch], start,
-                                     surface[i:i + batch])
-                          for i in range(0, hidden.shape[0], batch)])
+        return torch.cat(
+            [
+                model.tail(
+                    hidden[i : i + batch], mask[i : i + batch], start, surface[i : i + batch]
+                )
+                for i in range(0, hidden.shape[0], batch)
+            ]
+        )
 
 
 def _optimizer(model: Any, start: int, lr: float) -> Any:
@@ -67,8 +72,9 @@ def _optimizer(model: Any, start: int, lr: float) -> Any:
     return torch.optim.AdamW(groups, weight_decay=0.01)
 
 
-def _setup(texts: Sequence[str], mean: np.ndarray, cfg: DistillSettings
-           ) -> tuple[Any, Any, Any, int, str]:
+def _setup(
+    texts: Sequence[str], mean: np.ndarray, cfg: DistillSettings
+) -> tuple[Any, Any, Any, int, str]:
     import torch
 
     from discovery.distill.student import Student, backbone_dir, load_backbone
@@ -92,8 +98,16 @@ def _setup(texts: Sequence[str], mean: np.ndarray, cfg: DistillSettings
     return model, feats, mask, start, device
 
 
-def _ridge(model: Any, feats: tuple[Any, Any], mask: Any, y: np.ndarray, m: np.ndarray,
-           train: np.ndarray, stop: np.ndarray, held: np.ndarray) -> Fit:
+def _ridge(
+    model: Any,
+    feats: tuple[Any, Any],
+    mask: Any,
+    y: np.ndarray,
+    m: np.ndarray,
+    train: np.ndarray,
+    stop: np.ndarray,
+    held: np.ndarray,
+) -> Fit:
     """Frozen encoder: the head by closed-form ridge (``discovery/ridge.py``)."""
     import torch
 
@@ -107,14 +121,24 @@ def _ridge(model: Any, feats: tuple[Any, Any], mask: Any, y: np.ndarray, m: np.n
     with torch.no_grad():
         model.head.weight.copy_(torch.from_numpy(w).to(model.head.weight))
         model.head.bias.copy_(torch.from_numpy(b).to(model.head.bias))
-    log.info("ridge head on %d rows, alpha per anchor by leave-one-out: %s", len(rows),
-             ", ".join(f"{a:g}" for a in alphas))
+    log.info(
+        "ridge head on %d rows, alpha per anchor by leave-one-out: %s",
+        len(rows),
+        ", ".join(f"{a:g}" for a in alphas),
+    )
     pred = (x[held] @ w.T + b).astype(np.float32)
     return Fit(model.cpu().eval(), pred, 0, 0)
 
 
-def train_student(texts: Sequence[str], y: np.ndarray, m: np.ndarray, train: np.ndarray,
-                  stop: np.ndarray, held: np.ndarray, cfg: DistillSettings) -> Fit:
+def train_student(
+    texts: Sequence[str],
+    y: np.ndarray,
+    m: np.ndarray,
+    train: np.ndarray,
+    stop: np.ndarray,
+    held: np.ndarray,
+    cfg: DistillSettings,
+) -> Fit:
     """Train on rows ``train`` with early stopping on the loss of rows ``stop``; returns the best
     model (eval mode, CPU) and its predictions for rows ``held``."""
     import torch
@@ -127,6 +151,7 @@ def train_student(texts: Sequence[str], y: np.ndarray, m: np.ndarray, train: np.
     tr, ho = torch.from_numpy(train).to(device), torch.from_numpy(stop).to(device)
     opt = _optimizer(model, start, cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)
+
     def rows(idx: Any) -> tuple[Any, Any]:
         return feats[0][idx], feats[1][idx]
 

@@ -45,8 +45,9 @@ class Calibration:
     rows: list[dict[str, object]] = field(default_factory=list)
 
 
-def sample_corpus(inputs: Iterable[Path | str], n: int, seed: int,
-                  limits: DocumentSettings) -> list[Document]:
+def sample_corpus(
+    inputs: Iterable[Path | str], n: int, seed: int, limits: DocumentSettings
+) -> list[Document]:
     """Reservoir sample of ``n`` valid documents (refused records are counted and logged)."""
     rng = np.random.default_rng(seed)
     sample: list[Document] = []
@@ -62,8 +63,12 @@ def sample_corpus(inputs: Iterable[Path | str], n: int, seed: int,
             sample.append(doc)
         elif (j := int(rng.integers(0, seen))) < n:
             sample[j] = doc
-    log.info("calibration sample: %d of %d valid documents (refused: %s)", len(sample), seen,
-             dict(refused) or "none")
+    log.info(
+        "calibration sample: %d of %d valid documents (refused: %s)",
+        len(sample),
+        seen,
+        dict(refused) or "none",
+    )
     return sample
 
 
@@ -78,18 +83,25 @@ def chars_per_token(docs: list[Document], tok: BatchTokenizer) -> tuple[dict[str
     return per, float(np.quantile(every, RATIO_QUANTILE))
 
 
-def token_loss(docs: list[Document], tok: BatchTokenizer, cpt: Mapping[str, float],
-               default_cpt: float, margin: float) -> tuple[float, float]:
+def token_loss(
+    docs: list[Document],
+    tok: BatchTokenizer,
+    cpt: Mapping[str, float],
+    default_cpt: float,
+    margin: float,
+) -> tuple[float, float]:
     """What the pre-cut costs the student: (share of documents whose student input ids change,
     share of student tokens lost), against the same texts cut at ``max_chars`` only."""
     if not docs:
         return 0.0, 0.0
-    cuts = [pre_cut(d.text, cpt.get(d.source, default_cpt), tok.max_length, tok.max_chars,
-                    margin) for d in docs]
+    cuts = [
+        pre_cut(d.text, cpt.get(d.source, default_cpt), tok.max_length, tok.max_chars, margin)
+        for d in docs
+    ]
     changed = lost = total = 0
     for start in range(0, len(docs), 256):
-        full_ids, full_mask = tok.encode([d.text for d in docs[start:start + 256]])
-        cut_ids, cut_mask = tok.encode(cuts[start:start + 256])
+        full_ids, full_mask = tok.encode([d.text for d in docs[start : start + 256]])
+        cut_ids, cut_mask = tok.encode(cuts[start : start + 256])
         for fi, fm, ci, cm in zip(full_ids, full_mask, cut_ids, cut_mask, strict=True):
             n_full, n_cut = int(fm.sum()), int(cm.sum())
             changed += n_cut != n_full or not np.array_equal(fi[:n_full], ci[:n_cut])
@@ -98,33 +110,49 @@ def token_loss(docs: list[Document], tok: BatchTokenizer, cpt: Mapping[str, floa
     return changed / len(docs), lost / max(1, total)
 
 
-async def score_sample(engine: Engine, docs: list[Document], groups: list[str],
-                       models: Mapping[str, tuple[ModelRef, int]], texts: list[str]) -> np.ndarray:
+async def score_sample(
+    engine: Engine,
+    docs: list[Document],
+    groups: list[str],
+    models: Mapping[str, tuple[ModelRef, int]],
+    texts: list[str],
+) -> np.ndarray:
     """Aggregate score of each document by its group's model (batches of 32 per group)."""
     scores = np.zeros(len(docs), dtype=np.float32)
     for group in sorted(set(groups)):
         ref, k = models[group]
         idx = [i for i, g in enumerate(groups) if g == group]
         for s in range(0, len(idx), 32):
-            part = idx[s:s + 32]
+            part = idx[s : s + 32]
             results = await engine.infer(ref, k, [texts[i] for i in part], group)
             for i, res in zip(part, results, strict=True):
                 if not isinstance(res, Scores):
-                    raise ValueError(f"calibration document {docs[i].id} cannot be scored: "
-                                     f"{res.reason.value} {res.detail}")
+                    raise ValueError(
+                        f"calibration document {docs[i].id} cannot be scored: "
+                        f"{res.reason.value} {res.detail}"
+                    )
                 scores[i] = res.score
     return scores
 
 
-def calibrate(docs: list[Document], mapping: Mapping[str, str], fallback: str, engine: Engine,
-              tok: BatchTokenizer, models: Mapping[str, tuple[ModelRef, int]], budget: float,
-              margin: float) -> Calibration:
+def calibrate(
+    docs: list[Document],
+    mapping: Mapping[str, str],
+    fallback: str,
+    engine: Engine,
+    tok: BatchTokenizer,
+    models: Mapping[str, tuple[ModelRef, int]],
+    budget: float,
+    margin: float,
+) -> Calibration:
     """Measure the pre-cut, score the sample through ``engine``, set per-source thresholds."""
     if not docs:
         raise ValueError("the calibration corpus has no valid documents")
     cpt, default_cpt = chars_per_token(docs, tok)
-    texts = [pre_cut(d.text, cpt.get(d.source, default_cpt), tok.max_length, tok.max_chars,
-                     margin) for d in docs]
+    texts = [
+        pre_cut(d.text, cpt.get(d.source, default_cpt), tok.max_length, tok.max_chars, margin)
+        for d in docs
+    ]
     groups = [mapping.get(d.source, fallback) for d in docs]
     scores = asyncio.run(_score_and_close(engine, docs, groups, models, texts))
     tokens = [approx_tokens(d.text) for d in docs]
@@ -132,22 +160,42 @@ def calibrate(docs: list[Document], mapping: Mapping[str, str], fallback: str, e
     fb = [i for i, g in enumerate(groups) if g == fallback]
     default = None
     if fb:
-        pooled = source_thresholds(["*"] * len(fb), [float(scores[i]) for i in fb],
-                                   [tokens[i] for i in fb], budget, fix_up=False)
+        pooled = source_thresholds(
+            ["*"] * len(fb),
+            [float(scores[i]) for i in fb],
+            [tokens[i] for i in fb],
+            budget,
+            fix_up=False,
+        )
         default = pooled.thresholds["*"]
     rows: list[dict[str, object]] = [
-        {"id": d.id, "source": d.source, "group": g, "score": float(s), "tokens": t,
-         "decision": "accept" if s >= retention.thresholds[d.source] else "reject"}
-        for d, g, s, t in zip(docs, groups, scores, tokens, strict=True)]
+        {
+            "id": d.id,
+            "source": d.source,
+            "group": g,
+            "score": float(s),
+            "tokens": t,
+            "decision": "accept" if s >= retention.thresholds[d.source] else "reject",
+        }
+        for d, g, s, t in zip(docs, groups, scores, tokens, strict=True)
+    ]
     changed, lost = token_loss(docs, tok, cpt, default_cpt, margin)
-    log.info("pre-cut (margin %.2f): %.2f%% of documents change, %.3f%% of tokens lost",
-             margin, 100 * changed, 100 * lost)
+    log.info(
+        "pre-cut (margin %.2f): %.2f%% of documents change, %.3f%% of tokens lost",
+        margin,
+        100 * changed,
+        100 * lost,
+    )
     return Calibration(retention, default, cpt, default_cpt, changed, lost, rows)
 
 
-async def _score_and_close(engine: Engine, docs: list[Document], groups: list[str],
-                           models: Mapping[str, tuple[ModelRef, int]],
-                           texts: list[str]) -> np.ndarray:
+async def _score_and_close(
+    engine: Engine,
+    docs: list[Document],
+    groups: list[str],
+    models: Mapping[str, tuple[ModelRef, int]],
+    texts: list[str],
+) -> np.ndarray:
     try:
         return await score_sample(engine, docs, groups, models, texts)
     finally:

@@ -37,8 +37,9 @@ def export_onnx(model: Any, path: Path, sample_ids: np.ndarray, sample_mask: np.
         fuse(path, int(bert.config.num_attention_heads), int(bert.config.hidden_size))
 
 
-def trace_onnx(model: Any, path: Path, sample_ids: np.ndarray, sample_mask: np.ndarray,
-               attention: str | None) -> None:
+def trace_onnx(
+    model: Any, path: Path, sample_ids: np.ndarray, sample_mask: np.ndarray, attention: str | None
+) -> None:
     """The traced graph only (``attention``: the encoder's attention implementation while
     tracing, restored afterwards; None keeps the model's own)."""
     import torch
@@ -63,11 +64,19 @@ def trace_onnx(model: Any, path: Path, sample_ids: np.ndarray, sample_mask: np.n
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                wrapper, args, str(path), dynamo=False, opset_version=OPSET,
-                input_names=["input_ids", "attention_mask"], output_names=["anchors", "score"],
-                dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
-                              "attention_mask": {0: "batch", 1: "seq"},
-                              "anchors": {0: "batch"}, "score": {0: "batch"}},
+                wrapper,
+                args,
+                str(path),
+                dynamo=False,
+                opset_version=OPSET,
+                input_names=["input_ids", "attention_mask"],
+                output_names=["anchors", "score"],
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "seq"},
+                    "attention_mask": {0: "batch", 1: "seq"},
+                    "anchors": {0: "batch"},
+                    "score": {0: "batch"},
+                },
             )
     finally:
         if switch:
@@ -78,16 +87,18 @@ def fuse(path: Path, num_heads: int, hidden_size: int) -> dict[str, int]:
     """Rewrite ``path`` with onnxruntime's BERT fusions (portable graph: no other rewriting)."""
     from onnxruntime.transformers.optimizer import optimize_model
 
-    optimized = optimize_model(str(path), model_type="bert", num_heads=num_heads,
-                               hidden_size=hidden_size, opt_level=0)
+    optimized = optimize_model(
+        str(path), model_type="bert", num_heads=num_heads, hidden_size=hidden_size, opt_level=0
+    )
     fused = {k: int(v) for k, v in optimized.get_fused_operator_statistics().items() if v}
     optimized.save_model_to_file(str(path))
     log.info("fused %s: %s", path.name, fused or "nothing (unexpected graph)")
     return fused
 
 
-def parity(model: Any, path: Path, ids: np.ndarray, mask: np.ndarray,
-           tol: float = PARITY_TOL) -> float:
+def parity(
+    model: Any, path: Path, ids: np.ndarray, mask: np.ndarray, tol: float = PARITY_TOL
+) -> float:
     """Max abs difference between torch and onnxruntime on (ids, mask); raise above ``tol``."""
     import onnxruntime as ort
     import torch
@@ -96,8 +107,9 @@ def parity(model: Any, path: Path, ids: np.ndarray, mask: np.ndarray,
     got_a, got_s = sess.run(["anchors", "score"], {"input_ids": ids, "attention_mask": mask})
     with torch.no_grad():
         ref_a, ref_s = model(torch.from_numpy(ids), torch.from_numpy(mask))
-    diff = max(float(np.abs(got_a - ref_a.numpy()).max()),
-               float(np.abs(got_s - ref_s.numpy()).max()))
+    diff = max(
+        float(np.abs(got_a - ref_a.numpy()).max()), float(np.abs(got_s - ref_s.numpy()).max())
+    )
     log.info("ONNX parity %s: max abs diff %.2e over %d docs", path.name, diff, len(ids))
     if not diff <= tol:
         raise ParityError(f"{path}: ONNX vs torch max abs diff {diff:.3e} > {tol:.0e}")

@@ -116,12 +116,10 @@ def stage_version(stage: Path, model: str, version: int, onnx_file: Path) -> Pat
 
 
 def checksums(repo_rel: str, folder: Path) -> dict[str, str]:
-    return {f"{repo_rel}/{p.name}": sha256_file(p) for p in sorted(folder.iterdir())
-            if p.is_file()}
+    return {f"{repo_rel}/{p.name}": sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def publish(repo: Path, staged: list[StagedModel], opts: ExportSettings,
-            max_length: int) -> None:
+def publish(repo: Path, staged: list[StagedModel], opts: ExportSettings, max_length: int) -> None:
     """Rename staged versions into ``repo`` (never over an existing one); write configs (the
     version policy keeps ``opts.keep_versions`` loaded; warmup at ``max_length`` tokens)."""
     repo.mkdir(parents=True, exist_ok=True)
@@ -131,10 +129,15 @@ def publish(repo: Path, staged: list[StagedModel], opts: ExportSettings,
             raise FileExistsError(f"{target} already exists: versions are never overwritten")
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(sm.staged, target)
-        text = config_pbtxt(sm.model, sm.n_anchors, opts.flavour,
-                            max_batch_size=opts.max_batch_size, instances=opts.instances,
-                            queue_timeout_us=opts.queue_timeout_ms * 1000,
-                            execution_env=opts.execution_env)
+        text = config_pbtxt(
+            sm.model,
+            sm.n_anchors,
+            opts.flavour,
+            max_batch_size=opts.max_batch_size,
+            instances=opts.instances,
+            queue_timeout_us=opts.queue_timeout_ms * 1000,
+            execution_env=opts.execution_env,
+        )
         text = with_rollout(text, opts.keep_versions, max_length if opts.warmup else None)
         atomic_write(repo / sm.model / "config.pbtxt", text.encode("utf-8"))
         log.info("published %s version %d", sm.model, sm.version)

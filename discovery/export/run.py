@@ -50,8 +50,9 @@ def load_cards(run_dir: Path) -> dict[str, StudentCard]:
     return cards
 
 
-def source_map(grouping: GroupingArtifact, cards: dict[str, StudentCard]
-               ) -> tuple[dict[str, str], str]:
+def source_map(
+    grouping: GroupingArtifact, cards: dict[str, StudentCard]
+) -> tuple[dict[str, str], str]:
     """source -> group for groups with a student, and the fallback group (largest by docs)."""
     size: Counter[str] = Counter()
     for g in grouping.groups:
@@ -60,15 +61,23 @@ def source_map(grouping: GroupingArtifact, cards: dict[str, StudentCard]
     mapping = {}
     for src, group in grouping.source_to_group().items():
         if group not in cards:
-            log.warning("group %s has no student: its source %s goes to fallback %s",
-                        group, src, fallback)
+            log.warning(
+                "group %s has no student: its source %s goes to fallback %s", group, src, fallback
+            )
             group = fallback
         mapping[src] = group
     return mapping, fallback
 
 
-def stage_models(stage: Path, repo: Path, cards: dict[str, StudentCard], run_dir: Path,
-                 tok: BatchTokenizer, texts: list[str], es: ExportSettings) -> list[StagedModel]:
+def stage_models(
+    stage: Path,
+    repo: Path,
+    cards: dict[str, StudentCard],
+    run_dir: Path,
+    tok: BatchTokenizer,
+    texts: list[str],
+    es: ExportSettings,
+) -> list[StagedModel]:
     from discovery.distill.student import load_student
     from discovery.export.onnx import export_onnx, parity
 
@@ -82,35 +91,67 @@ def stage_models(stage: Path, repo: Path, cards: dict[str, StudentCard], run_dir
         export_onnx(model, onnx_path, ids[:2], mask[:2])
         diff = parity(model, onnx_path, ids, mask, es.parity_tol)
         folder = stage_version(stage, name, version, onnx_path)
-        staged.append(StagedModel(group, name, version, len(card.anchors), folder, diff,
-                                  checksums(f"{name}/{version}", folder)))
+        staged.append(
+            StagedModel(
+                group,
+                name,
+                version,
+                len(card.anchors),
+                folder,
+                diff,
+                checksums(f"{name}/{version}", folder),
+            )
+        )
     return staged
 
 
-def build_manifest(cards: dict[str, StudentCard], staged: list[StagedModel],
-                   mapping: dict[str, str], fallback: str, cal: Calibration, tokenizer: str,
-                   budget: float) -> RepositoryManifest:
+def build_manifest(
+    cards: dict[str, StudentCard],
+    staged: list[StagedModel],
+    mapping: dict[str, str],
+    fallback: str,
+    cal: Calibration,
+    tokenizer: str,
+    budget: float,
+) -> RepositoryManifest:
     groups = {}
     for sm in staged:
         card = cards[sm.group]
         groups[sm.group] = GroupModel(
-            model=sm.model, version=sm.version, anchors=card.anchors, weights=card.weights,
-            rubric_version=card.rubric_version, files=sm.files,
-            agreement={a: m.spearman for a, m in card.metrics.items()})
+            model=sm.model,
+            version=sm.version,
+            anchors=card.anchors,
+            weights=card.weights,
+            rubric_version=card.rubric_version,
+            files=sm.files,
+            agreement={a: m.spearman for a, m in card.metrics.items()},
+        )
     first = next(iter(cards.values()))
     return RepositoryManifest(
-        groups=groups, source_groups=mapping, fallback_group=fallback,
-        thresholds=cal.retention.thresholds, default_threshold=cal.default_threshold,
-        budget=budget, tokenizer=tokenizer, max_length=first.max_length,
-        max_chars=first.max_chars, chars_per_token=cal.chars_per_token,
+        groups=groups,
+        source_groups=mapping,
+        fallback_group=fallback,
+        thresholds=cal.retention.thresholds,
+        default_threshold=cal.default_threshold,
+        budget=budget,
+        tokenizer=tokenizer,
+        max_length=first.max_length,
+        max_chars=first.max_chars,
+        chars_per_token=cal.chars_per_token,
         default_chars_per_token=cal.default_chars_per_token,
         rubric_versions={g: c.rubric_version for g, c in cards.items()},
-        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
 
 
-def export_run(run_dir: Path, corpus: Iterable[Path | str], repo: Path, es: ExportSettings,
-               engine_settings: EngineSettings, limits: DocumentSettings
-               ) -> tuple[RepositoryManifest, Calibration]:
+def export_run(
+    run_dir: Path,
+    corpus: Iterable[Path | str],
+    repo: Path,
+    es: ExportSettings,
+    engine_settings: EngineSettings,
+    limits: DocumentSettings,
+) -> tuple[RepositoryManifest, Calibration]:
     """Export every student of ``run_dir`` into ``repo`` and calibrate on ``corpus``."""
     from discovery.distill.student import backbone_dir
 
@@ -119,8 +160,9 @@ def export_run(run_dir: Path, corpus: Iterable[Path | str], repo: Path, es: Expo
     if len(shapes) != 1:
         raise ValueError(f"students disagree on (max_length, max_chars): {sorted(shapes)}")
     max_length, max_chars = shapes.pop()
-    grouping = load_artifact(GroupingArtifact, (run_dir / "grouping.json").read_bytes(),
-                             str(run_dir / "grouping.json"))
+    grouping = load_artifact(
+        GroupingArtifact, (run_dir / "grouping.json").read_bytes(), str(run_dir / "grouping.json")
+    )
     mapping, fallback = source_map(grouping, cards)
     tok_path = backbone_dir() / "tokenizer.json"
     tok = BatchTokenizer(tok_path, max_length, max_chars)
@@ -129,13 +171,21 @@ def export_run(run_dir: Path, corpus: Iterable[Path | str], repo: Path, es: Expo
     try:
         staged = stage_models(stage, repo, cards, run_dir, tok, [d.text for d in docs], es)
         refs = {sm.group: (ModelRef(sm.model, sm.version), sm.n_anchors) for sm in staged}
-        backend = OrtBackend({ref: sm.staged / "model.onnx"
-                              for sm, (ref, _) in zip(staged, refs.values(), strict=True)},
-                             engine_settings.ort_threads)
-        engine = Engine(backend, TokenizerPool(tok_path, max_length, max_chars, 1),
-                        retry_policy(engine_settings, engine_settings.local_max_attempts))
-        cal = calibrate(docs, mapping, fallback, engine, tok, refs, es.budget,
-                        engine_settings.pre_cut_margin)
+        backend = OrtBackend(
+            {
+                ref: sm.staged / "model.onnx"
+                for sm, (ref, _) in zip(staged, refs.values(), strict=True)
+            },
+            engine_settings.ort_threads,
+        )
+        engine = Engine(
+            backend,
+            TokenizerPool(tok_path, max_length, max_chars, 1),
+            retry_policy(engine_settings, engine_settings.local_max_attempts),
+        )
+        cal = calibrate(
+            docs, mapping, fallback, engine, tok, refs, es.budget, engine_settings.pre_cut_margin
+        )
         publish(repo, staged, es, max_length)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -149,13 +199,19 @@ def export_run(run_dir: Path, corpus: Iterable[Path | str], repo: Path, es: Expo
 def write_reports(out: Path, staged: list[StagedModel], cal: Calibration, repo: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     r = cal.retention
-    summary = {"repo": str(repo), "budget": r.budget, "kept_share": r.kept_share,
-               "per_source": r.rows, "thresholds": r.thresholds,
-               "chars_per_token": cal.chars_per_token,
-               "pre_cut_token_loss_share": cal.token_loss_share,
-               "pre_cut_tokens_lost_share": cal.tokens_lost_share,
-               "models": {sm.model: {"version": sm.version, "parity_max_abs_diff": sm.parity}
-                          for sm in staged}}
+    summary = {
+        "repo": str(repo),
+        "budget": r.budget,
+        "kept_share": r.kept_share,
+        "per_source": r.rows,
+        "thresholds": r.thresholds,
+        "chars_per_token": cal.chars_per_token,
+        "pre_cut_token_loss_share": cal.token_loss_share,
+        "pre_cut_tokens_lost_share": cal.tokens_lost_share,
+        "models": {
+            sm.model: {"version": sm.version, "parity_max_abs_diff": sm.parity} for sm in staged
+        },
+    }
     (out / "export.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     with (out / "calibration.jsonl").open("w", encoding="utf-8") as fh:
         for row in cal.rows:

@@ -50,10 +50,14 @@ class Retention:
     def table(self) -> str:
         out = [f"{'source':28} {'docs':>6} {'tokens':>9} {'kept_docs':>9} {'kept_share':>10}"]
         for src, r in sorted(self.rows.items()):
-            out.append(f"{src[:28]:28} {int(r['docs']):>6} {int(r['tokens']):>9} "
-                       f"{int(r['kept_docs']):>9} {r['kept_share']:>10.3f}")
-        out.append(f"{'ALL':28} {'':>6} {'':>9} {'':>9} {self.kept_share:>10.3f}"
-                   f"  (budget {self.budget:.3f})")
+            out.append(
+                f"{src[:28]:28} {int(r['docs']):>6} {int(r['tokens']):>9} "
+                f"{int(r['kept_docs']):>9} {r['kept_share']:>10.3f}"
+            )
+        out.append(
+            f"{'ALL':28} {'':>6} {'':>9} {'':>9} {self.kept_share:>10.3f}"
+            f"  (budget {self.budget:.3f})"
+        )
         return "\n".join(out)
 
 
@@ -85,8 +89,13 @@ def _fix_up(sources: dict[str, _Source], target: float) -> None:
         s.cut = best[2]
 
 
-def source_thresholds(sources: Sequence[str], scores: Sequence[float], tokens: Sequence[int],
-                      budget: float, fix_up: bool = True) -> Retention:
+def source_thresholds(
+    sources: Sequence[str],
+    scores: Sequence[float],
+    tokens: Sequence[int],
+    budget: float,
+    fix_up: bool = True,
+) -> Retention:
     """Per-source thresholds meeting ``budget`` (a share of tokens in (0, 1])."""
     if not 0 < budget <= 1:
         raise ValueError(f"budget must be in (0, 1], got {budget}")
@@ -105,11 +114,17 @@ def source_thresholds(sources: Sequence[str], scores: Sequence[float], tokens: S
     return report(sources, sc, tk, thresholds, budget)
 
 
-def report(sources: Iterable[str], scores: np.ndarray, tokens: np.ndarray,
-           thresholds: dict[str, float], budget: float) -> Retention:
+def report(
+    sources: Iterable[str],
+    scores: np.ndarray,
+    tokens: np.ndarray,
+    thresholds: dict[str, float],
+    budget: float,
+) -> Retention:
     """Kept docs/tokens per source when accepting ``score >= thresholds[source]``."""
     rows: dict[str, dict[str, float]] = defaultdict(
-        lambda: {"docs": 0, "tokens": 0, "kept_docs": 0, "kept_tokens": 0})
+        lambda: {"docs": 0, "tokens": 0, "kept_docs": 0, "kept_tokens": 0}
+    )
     for src, s, t in zip(sources, scores, tokens, strict=True):
         r = rows[src]
         keep = s >= thresholds[src]

@@ -21,10 +21,17 @@ FLAVOURS: tuple[Flavour, ...] = ("python", "onnxruntime")
 MAX_BATCH_SIZE = 128
 
 
-def model_config(model: str, n_anchors: int, flavour: Flavour, *,
-                 max_batch_size: int = MAX_BATCH_SIZE, instances: int = 1,
-                 max_queue_delay_us: int = 2000, queue_timeout_us: int = 10_000_000,
-                 execution_env: str | None = None) -> Any:
+def model_config(
+    model: str,
+    n_anchors: int,
+    flavour: Flavour,
+    *,
+    max_batch_size: int = MAX_BATCH_SIZE,
+    instances: int = 1,
+    max_queue_delay_us: int = 2000,
+    queue_timeout_us: int = 10_000_000,
+    execution_env: str | None = None,
+) -> Any:
     """The ``ModelConfig`` of model ``mira_<group>`` with ``n_anchors`` outputs."""
     from tritonclient.grpc import model_config_pb2 as pb
 
@@ -47,8 +54,7 @@ def model_config(model: str, n_anchors: int, flavour: Flavour, *,
     policy.timeout_action = pb.ModelQueuePolicy.REJECT
     policy.default_timeout_microseconds = queue_timeout_us
     policy.allow_timeout_override = True
-    kind = pb.ModelInstanceGroup.KIND_CPU if flavour == "python" else \
-        pb.ModelInstanceGroup.KIND_GPU
+    kind = pb.ModelInstanceGroup.KIND_CPU if flavour == "python" else pb.ModelInstanceGroup.KIND_GPU
     cfg.instance_group.add(count=instances, kind=kind)
     if execution_env:
         cfg.parameters["EXECUTION_ENV_PATH"].string_value = execution_env
@@ -89,8 +95,9 @@ def with_rollout(text: str, keep_versions: int, warmup_length: int | None) -> st
     del cfg.model_warmup[:]
     if warmup_length is not None:
         for batch in sorted({1, max(1, cfg.max_batch_size)}):
-            warm = cfg.model_warmup.add(name=f"zeros_{batch}x{warmup_length}",
-                                        batch_size=batch, count=1)
+            warm = cfg.model_warmup.add(
+                name=f"zeros_{batch}x{warmup_length}", batch_size=batch, count=1
+            )
             for name in ("input_ids", "attention_mask"):
                 warm.inputs[name].data_type = pb.TYPE_INT64
                 warm.inputs[name].dims.append(warmup_length)

@@ -46,20 +46,26 @@ class TritonPythonModel:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
         path = args["model_repository"] + "/" + args["model_version"] + "/model.onnx"
-        self.session = ort.InferenceSession(path, sess_options=opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            path, sess_options=opts, providers=["CPUExecutionProvider"]
+        )
 
     def _run(self, request: object) -> object:
         ids = pb_utils.get_input_tensor_by_name(request, "input_ids").as_numpy()
         mask = pb_utils.get_input_tensor_by_name(request, "attention_mask").as_numpy()
         anchors, score = self.session.run(
             ["anchors", "score"],
-            {"input_ids": np.ascontiguousarray(ids, dtype=np.int64),
-             "attention_mask": np.ascontiguousarray(mask, dtype=np.int64)},
+            {
+                "input_ids": np.ascontiguousarray(ids, dtype=np.int64),
+                "attention_mask": np.ascontiguousarray(mask, dtype=np.int64),
+            },
         )
-        return pb_utils.InferenceResponse(output_tensors=[
-            _tensor("anchors", anchors), _tensor("score", np.reshape(score, (-1, 1))),
-        ])
+        return pb_utils.InferenceResponse(
+            output_tensors=[
+                _tensor("anchors", anchors),
+                _tensor("score", np.reshape(score, (-1, 1))),
+            ]
+        )
 
     def execute(self, requests: list) -> list:
         responses = []
@@ -70,8 +76,11 @@ class TritonPythonModel:
             try:
                 responses.append(self._run(request))
             except Exception as exc:
-                responses.append(pb_utils.InferenceResponse(
-                    output_tensors=[], error=pb_utils.TritonError(f"mira student: {exc}")))
+                responses.append(
+                    pb_utils.InferenceResponse(
+                        output_tensors=[], error=pb_utils.TritonError(f"mira student: {exc}")
+                    )
+                )
         return responses
 
     def finalize(self) -> None:

@@ -25,8 +25,14 @@ def packaged_embedder_dir() -> Path:
 class Embedder:
     """Encode texts into unit vectors (float32 [N, 384])."""
 
-    def __init__(self, model_dir: Path | None = None, *, max_length: int = 128,
-                 max_chars: int = 2048, batch_size: int = 32):
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        max_length: int = 128,
+        max_chars: int = 2048,
+        batch_size: int = 32,
+    ):
         import torch
         from tokenizers import Tokenizer
         from transformers import AutoModel

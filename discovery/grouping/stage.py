@@ -22,8 +22,7 @@ log = logging.getLogger(__name__)
 Corpus = Mapping[str, Sequence[Document]]
 
 
-def represent(corpus: Corpus, ds: DiscoverySettings, embedder: Embedder | None
-              ) -> SourceVectors:
+def represent(corpus: Corpus, ds: DiscoverySettings, embedder: Embedder | None) -> SourceVectors:
     """Format features of up to ``ds.feature_docs`` and embeddings of up to
     ``ds.samples_per_source`` documents per source (the embedded ones start the feature sample);
     no embedder or ``ds.embed_weight == 0``: format only."""
@@ -31,8 +30,9 @@ def represent(corpus: Corpus, ds: DiscoverySettings, embedder: Embedder | None
     embs: dict[str, np.ndarray] = {}
     use_topic = embedder is not None and ds.embed_weight > 0
     for src in sorted(corpus):
-        docs = balanced(corpus, [src], max(ds.feature_docs, ds.samples_per_source), ds.seed,
-                        "groups")
+        docs = balanced(
+            corpus, [src], max(ds.feature_docs, ds.samples_per_source), ds.seed, "groups"
+        )
         if not docs:
             continue
         feats[src] = features([d.text for d in docs[: ds.feature_docs]])
@@ -40,23 +40,37 @@ def represent(corpus: Corpus, ds: DiscoverySettings, embedder: Embedder | None
             embs[src] = embedder.encode([d.text for d in docs[: ds.samples_per_source]])
     if not feats:
         raise ValueError("the corpus holds no non-empty documents")
-    return source_vectors(feats, embs or None, ds.embed_weight if use_topic else 0.0,
-                          EMBEDDER_NAME)
+    return source_vectors(feats, embs or None, ds.embed_weight if use_topic else 0.0, EMBEDDER_NAME)
 
 
-def run_groups(corpus: Corpus, run: RunDir, ds: DiscoverySettings, pins: Mapping[str, str],
-               embedder: Embedder | None) -> GroupingArtifact:
+def run_groups(
+    corpus: Corpus,
+    run: RunDir,
+    ds: DiscoverySettings,
+    pins: Mapping[str, str],
+    embedder: Embedder | None,
+) -> GroupingArtifact:
     """Group the corpus's sources; writes ``grouping.json`` and the report entry."""
     vec = represent(corpus, ds, embedder)
-    art = build_grouping(vec, k=ds.k, k_range=(ds.k_min, ds.k_max), pins=pins,
-                         embedder=EMBEDDER_NAME if ds.embed_weight > 0 else "")
+    art = build_grouping(
+        vec,
+        k=ds.k,
+        k_range=(ds.k_min, ds.k_max),
+        pins=pins,
+        embedder=EMBEDDER_NAME if ds.embed_weight > 0 else "",
+    )
     write_model(run.grouping, art)
-    run.update_report("groups", {
-        "k": art.k, "k_selection": art.k_selection, "silhouette": art.silhouette,
-        "silhouette_by_k": {str(k): v for k, v in art.silhouette_by_k.items()},
-        "representation": art.representation,
-        "groups": {g.name: g.sources for g in art.groups},
-    })
+    run.update_report(
+        "groups",
+        {
+            "k": art.k,
+            "k_selection": art.k_selection,
+            "silhouette": art.silhouette,
+            "silhouette_by_k": {str(k): v for k, v in art.silhouette_by_k.items()},
+            "representation": art.representation,
+            "groups": {g.name: g.sources for g in art.groups},
+        },
+    )
     for g in art.groups:
         log.info("group %s (intra %.3f): %s", g.name, g.intra_similarity, ", ".join(g.sources))
     return art

@@ -78,8 +78,9 @@ def pieces(word: str) -> int:
     vocab, n, start = _vocab(), 0, 0
     while start < len(word):
         end = len(word)
-        while end > start and (word[start:end] if start == 0 else "##" + word[start:end]) \
-                not in vocab:
+        while (
+            end > start and (word[start:end] if start == 0 else "##" + word[start:end]) not in vocab
+        ):
             end -= 1
         if end == start:
             return 99

@@ -42,9 +42,17 @@ class Outcome(Generic[T]):
 
 
 def ask_cached(
-    teacher: Teacher, cache: AnnotationCache, items: Sequence[Item], *, namespace: str,
-    prompt: Callable[[Item], Prompt], schema: type[T], check: Check | None = None,
-    batch_size: int = 8, desc: str = "teacher", temperature: float = 0.0,
+    teacher: Teacher,
+    cache: AnnotationCache,
+    items: Sequence[Item],
+    *,
+    namespace: str,
+    prompt: Callable[[Item], Prompt],
+    schema: type[T],
+    check: Check | None = None,
+    batch_size: int = 8,
+    desc: str = "teacher",
+    temperature: float = 0.0,
 ) -> list[Outcome[T]]:
     """Answers for ``items`` in order; ``namespace`` (e.g. rubric version) is part of the key."""
     results: dict[int, Outcome[T]] = {}
@@ -61,8 +69,7 @@ def ask_cached(
     with bar(desc=desc, total=len(todo)) as pbar:
         for b in range(0, len(todo), batch_size):
             idx = todo[b : b + batch_size]
-            answers = teacher.ask_many([prompt(items[i]) for i in idx], schema, check,
-                                       temperature)
+            answers = teacher.ask_many([prompt(items[i]) for i in idx], schema, check, temperature)
             for i, ans in zip(idx, answers, strict=True):
                 results[i] = _store(cache, items[i], ans, namespace, teacher.teacher_id)
             pbar.update(len(idx))
@@ -77,8 +84,9 @@ def _from_cache(item: Item, hit: tuple[str, Any], schema: type[T]) -> Outcome[T]
     return Outcome(item, None, str(payload.get("reason", "failed")), True)
 
 
-def _store(cache: AnnotationCache, item: Item, ans: Any, namespace: str, teacher: str
-           ) -> Outcome[Any]:
+def _store(
+    cache: AnnotationCache, item: Item, ans: Any, namespace: str, teacher: str
+) -> Outcome[Any]:
     key = text_hash(item.text)
     if isinstance(ans, Failed):
         payload = {"reason": ans.reason, "detail": ans.detail, "raw": ans.raw[:2000]}

@@ -99,12 +99,16 @@ class Teacher(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (HTTP clients, models)."""
 
-    def ask(self, prompt: Prompt, schema: type[T], check: Check | None = None,
-            temperature: float = 0.0) -> T | Failed:
+    def ask(
+        self, prompt: Prompt, schema: type[T], check: Check | None = None, temperature: float = 0.0
+    ) -> T | Failed:
         return self.ask_many([prompt], schema, check, temperature)[0]
 
     def ask_many(
-        self, prompts: Sequence[Prompt], schema: type[T], check: Check | None = None,
+        self,
+        prompts: Sequence[Prompt],
+        schema: type[T],
+        check: Check | None = None,
         temperature: float = 0.0,
     ) -> list[T | Failed]:
         """Ask every prompt; retry invalid answers (bounded, sampled); count every outcome.

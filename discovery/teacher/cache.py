@@ -46,7 +46,12 @@ class AnnotationCache:
         return (row[0], json.loads(row[1])) if row else None
 
     def put(
-        self, text_hash: str, rubric_version: str, teacher: str, doc_id: str, status: str,
+        self,
+        text_hash: str,
+        rubric_version: str,
+        teacher: str,
+        doc_id: str,
+        status: str,
         payload: Any,
     ) -> None:
         """Store one answer and commit immediately."""

@@ -52,8 +52,14 @@ def _forward(model: Any, st: Step, chunks: Sequence[list[int]], pad_id: int) -> 
     offsets = (new_mask.cumsum(1) - 1).clamp(min=0)
     position_ids = st.pos[:, None] + offsets
     mask = torch.cat([st.mask, new_mask], dim=1)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=position_ids, cache=st.cache,
-                use_cache=True, logits_to_keep=1)
+    out = model(
+        input_ids=ids,
+        attention_mask=mask,
+        position_ids=position_ids,
+        cache=st.cache,
+        use_cache=True,
+        logits_to_keep=1,
+    )
     st.cache, st.mask = out["cache"], mask
     st.pos = st.pos + new_mask.sum(1)
     st.logits = out["logits"][:, -1, :].float()
@@ -71,8 +77,9 @@ def _pick(logits: Any, temperature: float, gen: Any) -> int:
     return int(order[torch.multinomial(sorted_p / sorted_p.sum(), 1, generator=gen)])
 
 
-def _advance(rows: list[Row], st: Step, bitmask: Any, eos: set[int], temperature: float,
-             gen: Any) -> list[list[int]]:
+def _advance(
+    rows: list[Row], st: Step, bitmask: Any, eos: set[int], temperature: float, gen: Any
+) -> list[list[int]]:
     """Each active row's next chunk: queued forced tokens, else a chosen token and the forced
     run after it (at most ``MAX_CHUNK`` now, the rest queued); mark finished rows."""
     import xgrammar as xgr
@@ -120,8 +127,9 @@ def _keep(st: Step, chunks: list[list[int]], rows: list[Row]) -> list[list[int]]
     return [chunks[i] for i in keep]
 
 
-def _prefill(model: Any, prefix: list[int], prefix_cache: Any, tails: Sequence[list[int]],
-             device: str) -> Step:
+def _prefill(
+    model: Any, prefix: list[int], prefix_cache: Any, tails: Sequence[list[int]], device: str
+) -> Step:
     """Run each row's own tokens after the shared prefix (one row at a time: no padding), then
     stack the rows' caches, left-padded and masked, into one batch."""
     import copy
@@ -134,28 +142,53 @@ def _prefill(model: Any, prefix: list[int], prefix_cache: Any, tails: Sequence[l
     for tail in tails:
         cache = copy.deepcopy(prefix_cache) if prefix_cache is not None else DynamicCache()
         pos = torch.arange(len(prefix), len(prefix) + len(tail), device=device)[None]
-        out = model(input_ids=torch.tensor([tail], device=device), position_ids=pos, cache=cache,
-                    use_cache=True, logits_to_keep=1)
+        out = model(
+            input_ids=torch.tensor([tail], device=device),
+            position_ids=pos,
+            cache=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
         layers.append([(layer.keys, layer.values) for layer in out["cache"].layers])
         logits.append(out["logits"][:, -1, :].float())
         lengths.append(len(prefix) + len(tail))
     width = max(lengths)
     batch = DynamicCache()
     for i in range(len(layers[0])):
-        keys = [torch.nn.functional.pad(row[i][0], (0, 0, width - n, 0))
-                for row, n in zip(layers, lengths, strict=True)]
-        values = [torch.nn.functional.pad(row[i][1], (0, 0, width - n, 0))
-                  for row, n in zip(layers, lengths, strict=True)]
+        keys = [
+            torch.nn.functional.pad(row[i][0], (0, 0, width - n, 0))
+            for row, n in zip(layers, lengths, strict=True)
+        ]
+        values = [
+            torch.nn.functional.pad(row[i][1], (0, 0, width - n, 0))
+            for row, n in zip(layers, lengths, strict=True)
+        ]
         batch.update(torch.cat(keys), torch.cat(values), i)
     mask = torch.tensor([[0] * (width - n) + [1] * n for n in lengths], device=device)
-    return Step(batch, mask, torch.tensor(lengths, device=device), torch.cat(logits),
-                list(range(len(tails))))
+    return Step(
+        batch,
+        mask,
+        torch.tensor(lengths, device=device),
+        torch.cat(logits),
+        list(range(len(tails))),
+    )
 
 
-def decode(model: Any, prefix: list[int], prefix_cache: Any, tails: Sequence[list[int]],
-           grammars: Sequence[Any], *, vocab_size: int, eos_ids: Sequence[int], pad_id: int,
-           max_new_tokens: int, temperature: float, seed: int, device: str = "cpu"
-           ) -> list[list[int]]:
+def decode(
+    model: Any,
+    prefix: list[int],
+    prefix_cache: Any,
+    tails: Sequence[list[int]],
+    grammars: Sequence[Any],
+    *,
+    vocab_size: int,
+    eos_ids: Sequence[int],
+    pad_id: int,
+    max_new_tokens: int,
+    temperature: float,
+    seed: int,
+    device: str = "cpu",
+) -> list[list[int]]:
     """Generated token ids per row; each row's prompt is ``prefix + tails[i]``, and
     ``prefix_cache`` (or None) already holds the model's cache of ``prefix``."""
     import torch

@@ -13,25 +13,43 @@ Backend = Literal["local", "openai", "vllm"]
 
 
 def make_teacher(
-    backend: Backend, *, model: str | None = None, url: str | None = None,
-    api_key: SecretStr | None = None, timeout_s: float = 120.0, concurrency: int = 4,
-    batch_size: int = 8, max_new_tokens: int = 256, max_retries: int = 2, seed: int = 0,
-    device: str = "cpu", quantize: bool = True,
+    backend: Backend,
+    *,
+    model: str | None = None,
+    url: str | None = None,
+    api_key: SecretStr | None = None,
+    timeout_s: float = 120.0,
+    concurrency: int = 4,
+    batch_size: int = 8,
+    max_new_tokens: int = 256,
+    max_retries: int = 2,
+    seed: int = 0,
+    device: str = "cpu",
+    quantize: bool = True,
 ) -> Teacher:
-    common: dict[str, Any] = {"max_retries": max_retries, "max_new_tokens": max_new_tokens,
-                              "seed": seed}
+    common: dict[str, Any] = {
+        "max_retries": max_retries,
+        "max_new_tokens": max_new_tokens,
+        "seed": seed,
+    }
     if backend == "local":
         from discovery.teacher.local_hf import LocalHFTeacher
 
-        return LocalHFTeacher(Path(model) if model else None, batch_size=batch_size,
-                              device=device, quantize=quantize, **common)
+        return LocalHFTeacher(
+            Path(model) if model else None,
+            batch_size=batch_size,
+            device=device,
+            quantize=quantize,
+            **common,
+        )
     if backend == "openai":
         from discovery.teacher.openai_http import OpenAITeacher
 
         if not url or not model:
             raise ValueError("the openai backend needs a server URL and a model name")
-        return OpenAITeacher(url, model, api_key=api_key, timeout_s=timeout_s,
-                             concurrency=concurrency, **common)
+        return OpenAITeacher(
+            url, model, api_key=api_key, timeout_s=timeout_s, concurrency=concurrency, **common
+        )
     if backend == "vllm":
         from discovery.teacher.vllm_offline import VLLMTeacher
 

@@ -86,8 +86,9 @@ class LocalHFTeacher(Teacher):
         out = [""] * len(prompts)
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            answers = self._generate([texts[i] for i in idx],
-                                     [prompts[i].json_schema(schema) for i in idx], sampling)
+            answers = self._generate(
+                [texts[i] for i in idx], [prompts[i].json_schema(schema) for i in idx], sampling
+            )
             for i, answer in zip(idx, answers, strict=True):
                 out[i] = answer
         return out
@@ -96,21 +97,33 @@ class LocalHFTeacher(Teacher):
         """Shared prefix ids, its cache (None without a prefix) and each text's own ids."""
         prefix = self.prefixes.find(texts)
         ids, cache = self.prefixes.get(prefix) if prefix else ([], None)
-        tails = [list(self.tokenizer(t[len(prefix):], add_special_tokens=False)["input_ids"])
-                 for t in texts]
+        tails = [
+            list(self.tokenizer(t[len(prefix) :], add_special_tokens=False)["input_ids"])
+            for t in texts
+        ]
         return ids, cache, tails
 
-    def _generate(self, texts: Sequence[str], schemas: Sequence[dict[str, Any]],
-                  sampling: Sampling) -> list[str]:
+    def _generate(
+        self, texts: Sequence[str], schemas: Sequence[dict[str, Any]], sampling: Sampling
+    ) -> list[str]:
         from discovery.teacher.decode import decode
 
         started = time.perf_counter()
         prefix, cache, tails = self._split(texts)
         out = decode(
-            self.model, prefix, cache, tails, [self.grammars.compile(s) for s in schemas],
-            vocab_size=self.vocab_size, eos_ids=[int(self.tokenizer.eos_token_id)],
-            pad_id=int(self.tokenizer.pad_token_id), max_new_tokens=sampling.max_new_tokens,
-            temperature=sampling.temperature, seed=sampling.seed, device=self.device)
+            self.model,
+            prefix,
+            cache,
+            tails,
+            [self.grammars.compile(s) for s in schemas],
+            vocab_size=self.vocab_size,
+            eos_ids=[int(self.tokenizer.eos_token_id)],
+            pad_id=int(self.tokenizer.pad_token_id),
+            max_new_tokens=sampling.max_new_tokens,
+            temperature=sampling.temperature,
+            seed=sampling.seed,
+            device=self.device,
+        )
         self.generate_seconds += time.perf_counter() - started
         self.generated_tokens += sum(len(o) for o in out)
         return [str(self.tokenizer.decode(o, skip_special_tokens=True)) for o in out]
@@ -122,5 +135,4 @@ def _int8(model: Any) -> Any:
 
     with warnings.catch_warnings():  # torch.ao.quantization is deprecated in favour of torchao
         warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
-                                                      dtype=torch.qint8)
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)

@@ -31,8 +31,9 @@ class BackendError(RuntimeError):
     """The server kept failing (after retries) or answered something unusable."""
 
 
-def build_body(prompt: Prompt, schema: type[BaseModel], sampling: Sampling, model: str,
-               mode: StructuredMode) -> dict[str, Any]:
+def build_body(
+    prompt: Prompt, schema: type[BaseModel], sampling: Sampling, model: str, mode: StructuredMode
+) -> dict[str, Any]:
     """The /v1/chat/completions request body for one prompt."""
     body: dict[str, Any] = {
         "model": model,
@@ -44,8 +45,11 @@ def build_body(prompt: Prompt, schema: type[BaseModel], sampling: Sampling, mode
     if mode == "json_schema":
         body["response_format"] = {
             "type": "json_schema",
-            "json_schema": {"name": schema.__name__, "schema": prompt.json_schema(schema),
-                            "strict": True},
+            "json_schema": {
+                "name": schema.__name__,
+                "schema": prompt.json_schema(schema),
+                "strict": True,
+            },
         }
     elif mode == "guided_json":
         body["guided_json"] = prompt.json_schema(schema)
@@ -55,10 +59,20 @@ def build_body(prompt: Prompt, schema: type[BaseModel], sampling: Sampling, mode
 class OpenAITeacher(Teacher):
     """Chat completions over HTTP."""
 
-    def __init__(self, base_url: str, model: str, *, api_key: SecretStr | None = None,
-                 timeout_s: float = 120.0, concurrency: int = 4, http_retries: int = 4,
-                 backoff_s: float = 0.5, structured: StructuredMode = "json_schema",
-                 transport: httpx.BaseTransport | None = None, **kw: Any):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: SecretStr | None = None,
+        timeout_s: float = 120.0,
+        concurrency: int = 4,
+        http_retries: int = 4,
+        backoff_s: float = 0.5,
+        structured: StructuredMode = "json_schema",
+        transport: httpx.BaseTransport | None = None,
+        **kw: Any,
+    ):
         super().__init__(**kw)
         self.model = model
         self.structured: StructuredMode = structured
@@ -68,10 +82,12 @@ class OpenAITeacher(Teacher):
         headers = {"Authorization": f"Bearer {api_key.get_secret_value()}"} if api_key else {}
         url = base_url.rstrip("/")
         self.url = url if url.endswith("/v1") else url + "/v1"
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=10.0),
-                                    headers=headers,
-                                    limits=httpx.Limits(max_connections=self.concurrency),
-                                    transport=transport)
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=10.0),
+            headers=headers,
+            limits=httpx.Limits(max_connections=self.concurrency),
+            transport=transport,
+        )
         self.http_requests = 0
 
     @property
@@ -81,8 +97,9 @@ class OpenAITeacher(Teacher):
     def close(self) -> None:
         self._client.close()
 
-    def complete(self, prompts: Sequence[Prompt], schema: type[BaseModel], sampling: Sampling
-                 ) -> list[str]:
+    def complete(
+        self, prompts: Sequence[Prompt], schema: type[BaseModel], sampling: Sampling
+    ) -> list[str]:
         if len(prompts) == 1 or self.concurrency == 1:
             return [self._one(p, schema, sampling) for p in prompts]
         with ThreadPoolExecutor(self.concurrency) as pool:
@@ -106,8 +123,9 @@ class OpenAITeacher(Teacher):
                 self._sleep(attempt, f"{type(exc).__name__}: {exc}")
                 continue
             if resp.status_code in (400, 422) and mode != "none" and _rejects(resp.text):
-                log.warning("server rejected structured output (%s); falling back to none",
-                            resp.text[:200])
+                log.warning(
+                    "server rejected structured output (%s); falling back to none", resp.text[:200]
+                )
                 self.structured = "none"
                 continue
             if resp.status_code in _RETRY_STATUS:

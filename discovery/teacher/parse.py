@@ -129,8 +129,13 @@ def fix_structure(text: str) -> tuple[str, bool]:
             if ch != want:
                 ch, changed = want, True
             last_close = len(out) if ch == "}" else None
-        elif ch == "," and stack and stack[-1] == "]" and last_close is not None \
-                and _KEY_AHEAD.match(text, i + 1):
+        elif (
+            ch == ","
+            and stack
+            and stack[-1] == "]"
+            and last_close is not None
+            and _KEY_AHEAD.match(text, i + 1)
+        ):
             del out[last_close]
             stack.append("}")
             changed, last_close = True, None

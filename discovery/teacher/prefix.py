@@ -56,8 +56,7 @@ class PrefixCache:
         else:
             ids = list(self.tokenizer(prefix, add_special_tokens=False)["input_ids"])
             with torch.inference_mode():
-                out = self.model(input_ids=torch.tensor([ids], device=self.device),
-                                 use_cache=True)
+                out = self.model(input_ids=torch.tensor([ids], device=self.device), use_cache=True)
             self._items[prefix] = (ids, out["cache"])
             while len(self._items) > self.size:
                 self._items.popitem(last=False)

@@ -34,16 +34,16 @@ _PROPOSE = (
     "Which qualities decide whether documents like the one below are useful to train a language "
     "model? Propose {n} different quality aspects. For each give its name (a snake_case noun "
     "such as the aspect itself), a description, what a good document shows (high) and what a "
-    "poor one shows (low). Answer as JSON: an object with key \"dimensions\", a list of objects "
-    "with keys \"name\", \"description\", \"high\", \"low\".\n\n"
+    'poor one shows (low). Answer as JSON: an object with key "dimensions", a list of objects '
+    'with keys "name", "description", "high", "low".\n\n'
     "Source: {source}\n<document>\n{text}\n</document>"
 )
 
 _SCORE = (
     "Rate the document below on each dimension: first a short rationale, then an integer score "
     "from {lo} (very poor) to {hi} (excellent).\nDimensions:\n{dims}\n"
-    "Answer as JSON: an object with key \"scores\", a list with one object per dimension, in "
-    "the order given, with keys \"anchor\" (the dimension name), \"rationale\", \"score\".\n\n"
+    'Answer as JSON: an object with key "scores", a list with one object per dimension, in '
+    'the order given, with keys "anchor" (the dimension name), "rationale", "score".\n\n'
     "Source: {source}\n<document>\n{text}\n</document>"
 )
 
@@ -60,13 +60,20 @@ _EXAMPLE_PROPOSAL = (
 def _example(kind: str, anchors: Sequence[Anchor] = ()) -> list[Message]:
     if kind == "propose":
         user = _PROPOSE.format(source="example", text=_EXAMPLE_DOC, n=1)
-        return [{"role": "user", "content": user},
-                {"role": "assistant", "content": _EXAMPLE_PROPOSAL}]
+        return [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": _EXAMPLE_PROPOSAL},
+        ]
     dims = "\n".join(f"- {a.name}: {a.description}" for a in anchors)
-    user = _SCORE.format(source="example", text=_EXAMPLE_DOC, dims=dims, lo=SCORE_MIN,
-                         hi=SCORE_MAX)
-    answer = json.dumps({"scores": [{"anchor": a.name, "rationale": "short and correct but "
-                                     "undocumented", "score": 3} for a in anchors]})
+    user = _SCORE.format(source="example", text=_EXAMPLE_DOC, dims=dims, lo=SCORE_MIN, hi=SCORE_MAX)
+    answer = json.dumps(
+        {
+            "scores": [
+                {"anchor": a.name, "rationale": "short and correct but undocumented", "score": 3}
+                for a in anchors
+            ]
+        }
+    )
     return [{"role": "user", "content": user}, {"role": "assistant", "content": answer}]
 
 
@@ -79,36 +86,50 @@ def _chars(tokens: int) -> int:
     return max(1, min(MAX_FIELD_CHARS, tokens * CHARS_PER_TOKEN))
 
 
-def proposal_prompt(source: str, text: str, n: int, *, text_tokens: int = 16,
-                    few_shot: bool = False) -> Prompt:
+def proposal_prompt(
+    source: str, text: str, n: int, *, text_tokens: int = 16, few_shot: bool = False
+) -> Prompt:
     """Ask for ``n`` quality dimensions of documents like ``text``; ``text_tokens`` bounds the
     high/low fields (the description may take twice as much)."""
     user = _PROPOSE.format(source=source, text=text, n=n)
     shots = _example("propose") if few_shot else []
     return Prompt(
-        messages=[{"role": "system", "content": _SYSTEM}, *shots,
-                  {"role": "user", "content": user}],
+        messages=[
+            {"role": "system", "content": _SYSTEM},
+            *shots,
+            {"role": "user", "content": user},
+        ],
         schema=proposal_schema(n, _chars(text_tokens)),
     )
 
 
-def score_prompt(source: str, text: str, anchors: Sequence[Anchor], *,
-                 rationale_tokens: int = 12, few_shot: bool = False) -> Prompt:
+def score_prompt(
+    source: str,
+    text: str,
+    anchors: Sequence[Anchor],
+    *,
+    rationale_tokens: int = 12,
+    few_shot: bool = False,
+) -> Prompt:
     """Ask for a rationale and a score per anchor, in the rubric's order."""
     dims = "\n".join(f"- {a.name}: {a.description}" for a in anchors)
     user = _SCORE.format(source=source, text=text, dims=dims, lo=SCORE_MIN, hi=SCORE_MAX)
     shots = _example("score", anchors) if few_shot else []
     return Prompt(
-        messages=[{"role": "system", "content": _SYSTEM}, *shots,
-                  {"role": "user", "content": user}],
+        messages=[
+            {"role": "system", "content": _SYSTEM},
+            *shots,
+            {"role": "user", "content": user},
+        ],
         schema=score_schema([a.name for a in anchors], _chars(rationale_tokens)),
     )
 
 
 def prompt_hash() -> str:
     """Hash of every template (changes whenever a prompt changes)."""
-    blob = "\n\x00".join([PROMPT_VERSION, SCHEMA_VERSION, _SYSTEM, _PROPOSE, _SCORE,
-                          _EXAMPLE_DOC, _EXAMPLE_PROPOSAL])
+    blob = "\n\x00".join(
+        [PROMPT_VERSION, SCHEMA_VERSION, _SYSTEM, _PROPOSE, _SCORE, _EXAMPLE_DOC, _EXAMPLE_PROPOSAL]
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

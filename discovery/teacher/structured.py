@@ -28,5 +28,6 @@ class SchemaGrammars:
         if key not in self._cache:
             # one line, single spaces: no room for runaway whitespace from a small model
             self._cache[key] = self._compiler.compile_json_schema(
-                key, any_whitespace=False, strict_mode=True)
+                key, any_whitespace=False, strict_mode=True
+            )
         return self._cache[key]

@@ -39,30 +39,45 @@ class VLLMTeacher(Teacher):
 
     guided = True
 
-    def __init__(self, model: str, *, tensor_parallel_size: int = 1, max_model_len: int = 8192,
-                 gpu_memory_utilization: float = 0.9, **kw: Any):
+    def __init__(
+        self,
+        model: str,
+        *,
+        tensor_parallel_size: int = 1,
+        max_model_len: int = 8192,
+        gpu_memory_utilization: float = 0.9,
+        **kw: Any,
+    ):
         super().__init__(**kw)
         import vllm  # GPU nodes only
 
         self._vllm = vllm
         self.model = model
-        self.llm = vllm.LLM(model=model, tensor_parallel_size=tensor_parallel_size,
-                            max_model_len=max_model_len,
-                            gpu_memory_utilization=gpu_memory_utilization)
+        self.llm = vllm.LLM(
+            model=model,
+            tensor_parallel_size=tensor_parallel_size,
+            max_model_len=max_model_len,
+            gpu_memory_utilization=gpu_memory_utilization,
+        )
 
     @property
     def teacher_id(self) -> str:
         return f"vllm:{self.model}"
 
-    def complete(self, prompts: Sequence[Prompt], schema: type[BaseModel], sampling: Sampling
-                 ) -> list[str]:
+    def complete(
+        self, prompts: Sequence[Prompt], schema: type[BaseModel], sampling: Sampling
+    ) -> list[str]:
         import vllm.sampling_params as sp
 
         params = []
         for p in prompts:  # one SamplingParams per prompt: each carries its own schema
             field, structured = structured_params(sp, p.json_schema(schema))
-            params.append(self._vllm.SamplingParams(
-                **sampling_kwargs(schema, sampling), **{field: structured}))
-        outputs = self.llm.chat([p.messages for p in prompts], sampling_params=params,
-                                use_tqdm=False)
+            params.append(
+                self._vllm.SamplingParams(
+                    **sampling_kwargs(schema, sampling), **{field: structured}
+                )
+            )
+        outputs = self.llm.chat(
+            [p.messages for p in prompts], sampling_params=params, use_tqdm=False
+        )
         return [o.outputs[0].text if o.outputs else "" for o in outputs]

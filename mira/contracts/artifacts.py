@@ -119,7 +119,13 @@ class StudentCard(Strict):
 # --------------------------------------------------------------------------- corpus
 
 CorpusSkipReason = Literal[
-    "binary", "bad_utf8", "bad_format", "empty", "too_small", "too_large", "duplicate",
+    "binary",
+    "bad_utf8",
+    "bad_format",
+    "empty",
+    "too_small",
+    "too_large",
+    "duplicate",
     "unreadable",
 ]
 

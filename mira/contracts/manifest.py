@@ -47,9 +47,11 @@ class RepositoryManifest(Strict):
     chars_per_token: dict[str, float] = Field(
         default_factory=dict,
         description="per source: characters per student token measured at calibration; the "
-        "scorer cuts a text to max_length * this * pre_cut_margin characters before tokenizing")
+        "scorer cuts a text to max_length * this * pre_cut_margin characters before tokenizing",
+    )
     default_chars_per_token: float | None = Field(
-        default=None, description="pre-cut ratio for sources without their own")
+        default=None, description="pre-cut ratio for sources without their own"
+    )
     rubric_versions: dict[str, str] = Field(default_factory=dict)
     created_at: str = ""
 

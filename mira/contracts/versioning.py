@@ -54,8 +54,10 @@ def load_artifact(model: type[M], raw: str | bytes, where: str = "") -> M:
         data = _MIGRATIONS[model]({**data, "schema_version": got})
     elif got != want:
         older = f" and {want - 1}" if model in _MIGRATIONS else ""
-        raise ArtifactError(f"{label}: schema_version {got!r} is not supported "
-                            f"(this mira reads {model.__name__} version {want}{older})")
+        raise ArtifactError(
+            f"{label}: schema_version {got!r} is not supported "
+            f"(this mira reads {model.__name__} version {want}{older})"
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -95,9 +95,9 @@ REASON_DOCS: dict[DeadLetterReason, str] = {
     DeadLetterReason.NO_THRESHOLD: "the manifest has no threshold for the source, nor a default",
     DeadLetterReason.TOKENIZE_FAILED: "the tokenizer raised on this document alone",
     DeadLetterReason.INFERENCE_FAILED: "the model rejected this document alone (found by "
-                                       "splitting its batch) or returned a wrong shape",
+    "splitting its batch) or returned a wrong shape",
     DeadLetterReason.OUTPUT_TOO_LARGE: "the scored output exceeds the producer's request size: "
-                                       "a stub without payload is dead-lettered instead",
+    "a stub without payload is dead-lettered instead",
 }
 
 
@@ -111,8 +111,9 @@ class DeadLetter(Strict):
 
     @classmethod
     def of(cls, error: DeadLetterReason, detail: str, origin: str, raw: bytes) -> DeadLetter:
-        return cls(error=error, detail=detail, origin=origin,
-                   raw=raw.decode("utf-8", "surrogateescape"))
+        return cls(
+            error=error, detail=detail, origin=origin, raw=raw.decode("utf-8", "surrogateescape")
+        )
 
     def json_line(self) -> str:
         """One JSON line through ``json`` (ASCII): undecodable input bytes survive as ``\\udcXX``

@@ -95,8 +95,12 @@ def decode_candidate(cand: Candidate, spec: SourceSpec, max_file_bytes: int) -> 
 class CorpusBuild:
     """One build: list sources, then :meth:`documents`, then :meth:`report`."""
 
-    def __init__(self, specs: Sequence[SourceSpec], options: CorpusSettings,
-                 packages: PackageIndex | None = None) -> None:
+    def __init__(
+        self,
+        specs: Sequence[SourceSpec],
+        options: CorpusSettings,
+        packages: PackageIndex | None = None,
+    ) -> None:
         self.options = options
         self._packages = packages
         self._seen: set[str] = set()
@@ -169,18 +173,29 @@ class CorpusBuild:
         st.bytes += nbytes
         st.tokens += tokens_of_bytes(nbytes)
         st.truncated += truncated
-        return Document(id=doc_id(st.spec.slug, cand.origin, part), source=st.spec.slug, text=text,
-                        meta=self._meta(st.spec, cand, part, nbytes, size if truncated else None))
+        return Document(
+            id=doc_id(st.spec.slug, cand.origin, part),
+            source=st.spec.slug,
+            text=text,
+            meta=self._meta(st.spec, cand, part, nbytes, size if truncated else None),
+        )
 
-    def _meta(self, spec: SourceSpec, cand: Candidate, part: str, nbytes: int,
-              orig_bytes: int | None) -> dict[str, object]:
+    def _meta(
+        self, spec: SourceSpec, cand: Candidate, part: str, nbytes: int, orig_bytes: int | None
+    ) -> dict[str, object]:
         package = self._packages.package_of(cand.path) if self._packages else None
         license_file = self._packages.copyright_of(package) if self._packages and package else None
         return {
-            "kind": spec.kind, "origin": cand.origin, "part": part, "package": package,
+            "kind": spec.kind,
+            "origin": cand.origin,
+            "part": part,
+            "package": package,
             "license": spec.license_for(package) or ("see license_file" if license_file else None),
-            "license_file": license_file, "bytes": nbytes, "approx_tokens": tokens_of_bytes(nbytes),
-            "truncated": orig_bytes is not None, "orig_bytes": orig_bytes,
+            "license_file": license_file,
+            "bytes": nbytes,
+            "approx_tokens": tokens_of_bytes(nbytes),
+            "truncated": orig_bytes is not None,
+            "orig_bytes": orig_bytes,
         }
 
     def report(self) -> CorpusReport:
@@ -191,8 +206,11 @@ class CorpusBuild:
             skipped.update(st.skipped)
         opts = self.options
         return CorpusReport(
-            seed=opts.seed, max_docs=opts.max_docs, per_source_cap=opts.per_source_cap,
-            docs=sum(s.docs for s in sources), sources_ok=sum(s.docs > 0 for s in sources),
+            seed=opts.seed,
+            max_docs=opts.max_docs,
+            per_source_cap=opts.per_source_cap,
+            docs=sum(s.docs for s in sources),
+            sources_ok=sum(s.docs > 0 for s in sources),
             missing=[s.source for s in sources if s.status == "missing"],
             skipped=dict(sorted(skipped.items())),  # type: ignore[arg-type]
             sources=sources,
@@ -204,8 +222,15 @@ class CorpusBuild:
             "missing" if not st.roots else ("ok" if st.docs else "empty")
         )
         return CorpusSourceReport(
-            source=st.spec.slug, kind=st.spec.kind, status=status, package=st.spec.package,
-            roots=st.roots, candidates=len(st.candidates), docs=st.docs, bytes=st.bytes,
-            approx_tokens=st.tokens, truncated=st.truncated,
+            source=st.spec.slug,
+            kind=st.spec.kind,
+            status=status,
+            package=st.spec.package,
+            roots=st.roots,
+            candidates=len(st.candidates),
+            docs=st.docs,
+            bytes=st.bytes,
+            approx_tokens=st.tokens,
+            truncated=st.truncated,
             skipped=dict(sorted(st.skipped.items())),  # type: ignore[arg-type]
         )

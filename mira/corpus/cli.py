@@ -17,17 +17,30 @@ def corpus() -> None:
 
 
 @corpus.command()
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("corpus.jsonl"), show_default=True,
-              help="Output file: .jsonl, or .parquet (needs pyarrow).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("corpus.jsonl"),
+    show_default=True,
+    help="Output file: .jsonl, or .parquet (needs pyarrow).",
+)
 @settings_options("corpus")
 @click.option("--source", "only", multiple=True, help="Only this source (repeatable).")
 @click.option("--exclude-source", "exclude", multiple=True, help="Leave this source out.")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the build summary (CorpusReport JSON) here.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the build summary (CorpusReport JSON) here.",
+)
 @click.pass_obj
-def build(obj: Context, out: Path, only: tuple[str, ...], exclude: tuple[str, ...],
-          report: Path | None, **options: Any) -> None:
+def build(
+    obj: Context,
+    out: Path,
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
+    report: Path | None,
+    **options: Any,
+) -> None:
     """Build a corpus: balanced sample over all sources found on this machine."""
     from mira.corpus.build import CorpusBuild
     from mira.corpus.catalog import by_slug
@@ -84,8 +97,17 @@ def sources(as_json: bool) -> None:
     from mira.corpus.catalog import DEFAULT_SOURCES
     from mira.corpus.sources import resolve_roots
 
-    rows = [{"source": s.slug, "group": s.kind, "package": s.package, "license": s.license,
-             "roots": resolve_roots(s), "description": s.description} for s in DEFAULT_SOURCES]
+    rows = [
+        {
+            "source": s.slug,
+            "group": s.kind,
+            "package": s.package,
+            "license": s.license,
+            "roots": resolve_roots(s),
+            "description": s.description,
+        }
+        for s in DEFAULT_SOURCES
+    ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return

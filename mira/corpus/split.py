@@ -25,8 +25,12 @@ def _rst_headings(lines: list[str]) -> list[int]:
     found: list[int] = []
     for i in range(len(lines) - 1):
         title, under = lines[i].rstrip(), lines[i + 1].rstrip()
-        if (title.strip() and not _RST_UNDERLINE.match(title)
-                and _RST_UNDERLINE.match(under) and len(under) >= len(title.strip())):
+        if (
+            title.strip()
+            and not _RST_UNDERLINE.match(title)
+            and _RST_UNDERLINE.match(under)
+            and len(under) >= len(title.strip())
+        ):
             found.append(i)
     return found
 
@@ -45,7 +49,7 @@ def rst_qa(text: str) -> list[Part]:
         if not title.endswith("?"):
             continue
         end = heads[n + 1] if n + 1 < len(heads) else len(lines)
-        answer = "\n".join(lines[start + 2:end])
+        answer = "\n".join(lines[start + 2 : end])
         parts.append((f"q{n:04d}", _qa_doc(title, answer)))
     return parts
 
@@ -62,7 +66,7 @@ def pod_qa(text: str) -> list[Part]:
         if match.group(1) != "2":
             continue
         end = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
-        body = "\n".join(ln for ln in lines[start + 1:end] if ln.strip() != "=cut")
+        body = "\n".join(ln for ln in lines[start + 1 : end] if ln.strip() != "=cut")
         parts.append((f"q{n:04d}", _qa_doc(match.group(2), body)))
     return parts
 

@@ -49,15 +49,26 @@ class CorpusStats:
     malformed: list[Malformed] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"file": self.file, "sources": [asdict(r) for r in self.sources],
-                "groups": [asdict(r) for r in self.groups],
-                "total": asdict(self.total) if self.total else None,
-                "malformed": [asdict(m) for m in self.malformed]}
+        return {
+            "file": self.file,
+            "sources": [asdict(r) for r in self.sources],
+            "groups": [asdict(r) for r in self.groups],
+            "total": asdict(self.total) if self.total else None,
+            "malformed": [asdict(m) for m in self.malformed],
+        }
 
 
 def _row(name: str, group: str, lengths: list[int]) -> Row:
-    return Row(name, group, len(lengths), sum(lengths), sum(tokens_of_bytes(n) for n in lengths),
-               min(lengths), float(statistics.median(lengths)), max(lengths))
+    return Row(
+        name,
+        group,
+        len(lengths),
+        sum(lengths),
+        sum(tokens_of_bytes(n) for n in lengths),
+        min(lengths),
+        float(statistics.median(lengths)),
+        max(lengths),
+    )
 
 
 def compute_stats(path: Path, limits: DocumentSettings) -> CorpusStats:
@@ -98,12 +109,26 @@ def render_table(stats: CorpusStats) -> None:
     for title, rows in (("sources", stats.sources), ("groups", stats.groups)):
         table = Table(title=f"{stats.file}: {title}")
         for col in ("name", "group", "docs", "bytes", "~tokens", "min", "median", "max"):
-            table.add_column(col, justify="left" if col in ("name", "group") else "right",
-                             no_wrap=True, min_width=18 if col == "name" else None)
+            table.add_column(
+                col,
+                justify="left" if col in ("name", "group") else "right",
+                no_wrap=True,
+                min_width=18 if col == "name" else None,
+            )
         for r in [*rows, *([stats.total] if stats.total else [])]:
-            table.add_row(r.name, r.group, str(r.docs), f"{r.bytes:,}", f"{r.approx_tokens:,}",
-                          str(r.min_len), f"{r.median_len:g}", str(r.max_len))
+            table.add_row(
+                r.name,
+                r.group,
+                str(r.docs),
+                f"{r.bytes:,}",
+                f"{r.approx_tokens:,}",
+                str(r.min_len),
+                f"{r.median_len:g}",
+                str(r.max_len),
+            )
         console.print(table)
     if stats.malformed:
-        console.print(f"[red]{len(stats.malformed)} malformed line(s)[/red]: "
-                      + ", ".join(str(m.line) for m in stats.malformed[:20]))
+        console.print(
+            f"[red]{len(stats.malformed)} malformed line(s)[/red]: "
+            + ", ".join(str(m.line) for m in stats.malformed[:20])
+        )

@@ -14,16 +14,46 @@ from html.parser import HTMLParser
 # --------------------------------------------------------------------------- troff (man pages)
 
 _NAMED_GLYPHS = {
-    "aq": "'", "dq": '"', "em": "--", "en": "-", "hy": "-", "mi": "-", "lq": '"', "rq": '"',
-    "oq": "'", "cq": "'", "bu": "*", "co": "(c)", "rg": "(R)", "tm": "(TM)", "mu": "x",
-    "ga": "`", "ti": "~", "ha": "^", "rs": "\\", "lh": "<=", "rh": "=>", "<=": "<=", ">=": ">=",
+    "aq": "'",
+    "dq": '"',
+    "em": "--",
+    "en": "-",
+    "hy": "-",
+    "mi": "-",
+    "lq": '"',
+    "rq": '"',
+    "oq": "'",
+    "cq": "'",
+    "bu": "*",
+    "co": "(c)",
+    "rg": "(R)",
+    "tm": "(TM)",
+    "mu": "x",
+    "ga": "`",
+    "ti": "~",
+    "ha": "^",
+    "rs": "\\",
+    "lh": "<=",
+    "rh": "=>",
+    "<=": "<=",
+    ">=": ">=",
 }
 _ESCAPES = re.compile(
     r"\\\((?P<glyph>..)|\\\[(?P<long>[^\]]*)\]|\\f(?:\(..|\[[^\]]*\]|.)|\\\*(?:\(..|\[[^\]]*\]|.)"
     r"|\\s[+-]?\d+|\\[&|^:%]|\\(?P<lit>.)"
 )
-_LITERAL = {"-": "-", "e": "\\", "\\": "\\", " ": " ", "~": " ", "0": " ", "c": "", "'": "'",
-            "`": "`", ".": "."}
+_LITERAL = {
+    "-": "-",
+    "e": "\\",
+    "\\": "\\",
+    " ": " ",
+    "~": " ",
+    "0": " ",
+    "c": "",
+    "'": "'",
+    "`": "`",
+    ".": ".",
+}
 _HEADINGS = {"SH", "SS"}
 _BREAKS = {"PP", "LP", "P", "TP", "sp", "br", "RS", "RE", "HP", "nf", "fi", "EX", "EE", "in"}
 _FONT_MACROS = {"B", "I", "R", "BI", "BR", "IB", "IR", "RB", "RI", "SM", "SB", "UR", "MT", "OP"}
@@ -49,7 +79,7 @@ def troff_to_text(source: str) -> str:
     """Render man(7) troff roughly as ``man`` would show it, without layout."""
     out: list[str] = []
     for raw in source.splitlines():
-        if raw.startswith(('.\\"', "'\\\"", '.\\}', "\\\"")) or raw in (".", "'"):
+        if raw.startswith(('.\\"', "'\\\"", ".\\}", '\\"')) or raw in (".", "'"):
             continue
         if not raw.startswith((".", "'")):
             out.append(_unescape(raw))
@@ -74,8 +104,31 @@ def troff_to_text(source: str) -> str:
 # --------------------------------------------------------------------------- HTML
 
 _SKIP_TAGS = {"script", "style", "nav", "head", "noscript", "svg", "button", "template"}
-_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "section",
-               "article", "table", "ul", "ol", "dl", "dt", "dd", "blockquote", "main", "header"}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "section",
+    "article",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "main",
+    "header",
+}
 
 
 class _TextExtractor(HTMLParser):

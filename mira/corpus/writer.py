@@ -24,8 +24,9 @@ class WriterError(RuntimeError):
 
 def dumps_document(doc: Document) -> str:
     """The stable one-line JSON form of a document (no trailing newline)."""
-    return json.dumps(doc.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"))
+    return json.dumps(
+        doc.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
 
 
 def write_documents(docs: Iterable[Document], out: Path) -> int:
@@ -55,15 +56,23 @@ def _write_parquet(docs: Iterable[Document], path: Path) -> int:
         import pyarrow.parquet as pq
     except ImportError:
         raise WriterError("writing .parquet needs pyarrow (pip install 'mira[stream]')") from None
-    schema = pa.schema([("id", pa.string()), ("source", pa.string()), ("text", pa.string()),
-                        ("meta", pa.string())])
+    schema = pa.schema(
+        [("id", pa.string()), ("source", pa.string()), ("text", pa.string()), ("meta", pa.string())]
+    )
     count = 0
     rows: list[dict[str, Any]] = []
     with pq.ParquetWriter(path, schema) as writer:
         for doc in docs:
-            rows.append({"id": doc.id, "source": doc.source, "text": doc.text,
-                         "meta": json.dumps(doc.meta, sort_keys=True, ensure_ascii=False,
-                                            separators=(",", ":"))})
+            rows.append(
+                {
+                    "id": doc.id,
+                    "source": doc.source,
+                    "text": doc.text,
+                    "meta": json.dumps(
+                        doc.meta, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+                    ),
+                }
+            )
             count += 1
             if len(rows) >= PARQUET_BATCH:
                 writer.write_table(pa.Table.from_pylist(rows, schema=schema))

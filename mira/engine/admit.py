@@ -26,8 +26,9 @@ class Invalid:
     detail: str
 
 
-def admit(raw: bytes | None, limits: DocumentSettings,
-          size: int | None = None) -> Document | Invalid:
+def admit(
+    raw: bytes | None, limits: DocumentSettings, size: int | None = None
+) -> Document | Invalid:
     """Judge one record; ``size`` is its full length when ``raw`` was cut at the limit."""
     if not raw or raw.isspace():
         return Invalid(R.BLANK, "empty record" if not raw else "whitespace only")
@@ -45,8 +46,10 @@ def admit(raw: bytes | None, limits: DocumentSettings,
 
 def _check(doc: Document, limits: DocumentSettings) -> Document | Invalid:
     """What the schema cannot say: lengths, control characters, usable text."""
-    for name, value, reason in (("id", doc.id, R.INVALID_ID),
-                                ("source", doc.source, R.INVALID_FIELD)):
+    for name, value, reason in (
+        ("id", doc.id, R.INVALID_ID),
+        ("source", doc.source, R.INVALID_FIELD),
+    ):
         if len(value) > limits.max_id_chars:
             return Invalid(reason, f"{name}: {len(value)} characters > {limits.max_id_chars}")
         if _CONTROL.search(value):

@@ -44,7 +44,8 @@ class ScoringBackend(Protocol):
     Returns ``(anchors, score)``: float32 ``[N, K]`` anchor scores and float32 ``[N]`` aggregate.
     """
 
-    async def score(self, model: ModelRef, input_ids: np.ndarray,
-                    attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    async def score(
+        self, model: ModelRef, input_ids: np.ndarray, attention_mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     async def close(self) -> None: ...

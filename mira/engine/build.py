@@ -25,8 +25,9 @@ def model_refs(manifest: RepositoryManifest) -> list[ModelRef]:
 
 def tokenizer_pool(repo: Path, manifest: RepositoryManifest, workers: int) -> TokenizerPool:
     """The tokenizer the repository names (``manifest.tokenizer`` is relative to it)."""
-    return TokenizerPool(Path(repo) / manifest.tokenizer, manifest.max_length,
-                         manifest.max_chars, workers)
+    return TokenizerPool(
+        Path(repo) / manifest.tokenizer, manifest.max_length, manifest.max_chars, workers
+    )
 
 
 def retry_policy(es: EngineSettings, max_attempts: int | None) -> RetryPolicy:
@@ -41,25 +42,36 @@ def local_engine(repo: Path, manifest: RepositoryManifest, es: EngineSettings) -
     """ONNX Runtime in-process over verified model files (``mira filter``)."""
     verify_models(repo, manifest)
     backend = OrtBackend.from_repository(repo, model_refs(manifest), es.ort_threads)
-    return Engine(backend, tokenizer_pool(repo, manifest, 1),
-                  retry_policy(es, es.local_max_attempts))
+    return Engine(
+        backend, tokenizer_pool(repo, manifest, 1), retry_policy(es, es.local_max_attempts)
+    )
 
 
-def triton_engine(repo: Path, manifest: RepositoryManifest, es: EngineSettings,
-                  ts: TritonSettings, tokenizer_workers: int) -> Engine:
+def triton_engine(
+    repo: Path,
+    manifest: RepositoryManifest,
+    es: EngineSettings,
+    ts: TritonSettings,
+    tokenizer_workers: int,
+) -> Engine:
     """Triton over gRPC, balanced over every endpoint of ``triton.grpc_url``; infrastructure
     failures are retried forever (``mira score``)."""
     verify_models(repo, manifest)
     backend = triton_pool(ts, model_refs(manifest))
-    return Engine(backend, tokenizer_pool(repo, manifest, tokenizer_workers),
-                  retry_policy(es, None))
+    return Engine(
+        backend, tokenizer_pool(repo, manifest, tokenizer_workers), retry_policy(es, None)
+    )
 
 
 def triton_pool(ts: TritonSettings, expected: list[ModelRef]) -> TritonPool:
     from mira.engine.pool import TritonPool
 
-    return TritonPool(ts.grpc_targets(), lambda address, host: triton_client(ts, address, host),
-                      ts.endpoint_refresh_s, expected)
+    return TritonPool(
+        ts.grpc_targets(),
+        lambda address, host: triton_client(ts, address, host),
+        ts.endpoint_refresh_s,
+        expected,
+    )
 
 
 def triton_client(ts: TritonSettings, address: str, host: str) -> TritonBackend:

@@ -60,8 +60,9 @@ class Engine:
         self.retry = retry
         self.healthy = True
 
-    async def infer(self, model: ModelRef, n_anchors: int, texts: Sequence[str],
-                    label: str) -> list[Scores | Invalid]:
+    async def infer(
+        self, model: ModelRef, n_anchors: int, texts: Sequence[str], label: str
+    ) -> list[Scores | Invalid]:
         """Scores per text (already pre-cut), or the reason that text alone cannot be scored."""
         out: list[Scores | Invalid | None] = [None] * len(texts)
         ok, ids, mask = await self._tokenize(texts, out, label)
@@ -72,8 +73,9 @@ class Engine:
         return [r for r in out if r is not None]
 
     # ------------------------------------------------------------------ tokenizer stage
-    async def _tokenize(self, texts: Sequence[str], out: list[Scores | Invalid | None],
-                        label: str) -> tuple[list[int], np.ndarray, np.ndarray]:
+    async def _tokenize(
+        self, texts: Sequence[str], out: list[Scores | Invalid | None], label: str
+    ) -> tuple[list[int], np.ndarray, np.ndarray]:
         t0 = time.perf_counter()
         try:
             ids, mask = await self._encode(texts)
@@ -119,8 +121,9 @@ class Engine:
                 raise BackendUnavailable(f"tokenizer pool broken twice: {exc}") from exc
 
     # ------------------------------------------------------------------ model stage
-    async def _score(self, model: ModelRef, k: int, ids: np.ndarray, mask: np.ndarray,
-                     label: str) -> list[Scores | Invalid]:
+    async def _score(
+        self, model: ModelRef, k: int, ids: np.ndarray, mask: np.ndarray, label: str
+    ) -> list[Scores | Invalid]:
         try:
             return _rows(*await self._call(model, k, ids, mask, label))
         except BatchRejected as exc:
@@ -129,8 +132,15 @@ class Engine:
                 raise BackendUnavailable(f"{model.name}: the canary fails too: {exc}") from exc
             return await self._bisect(model, k, ids, mask, label, exc)
 
-    async def _bisect(self, model: ModelRef, k: int, ids: np.ndarray, mask: np.ndarray,
-                      label: str, exc: BatchRejected) -> list[Scores | Invalid]:
+    async def _bisect(
+        self,
+        model: ModelRef,
+        k: int,
+        ids: np.ndarray,
+        mask: np.ndarray,
+        label: str,
+        exc: BatchRejected,
+    ) -> list[Scores | Invalid]:
         """Split a refused batch until each refused document stands alone (the canary passed)."""
         if len(ids) == 1:
             return [Invalid(DeadLetterReason.INFERENCE_FAILED, str(exc)[:500])]
@@ -142,8 +152,9 @@ class Engine:
                 out += await self._bisect(model, k, ids[part], mask[part], label, inner)
         return out
 
-    async def _call(self, model: ModelRef, k: int, ids: np.ndarray, mask: np.ndarray,
-                    label: str) -> tuple[np.ndarray, np.ndarray]:
+    async def _call(
+        self, model: ModelRef, k: int, ids: np.ndarray, mask: np.ndarray, label: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One batch through the backend, retrying infrastructure failures with backoff."""
         backoff = Backoff(self.retry.initial_s, self.retry.max_s)
         ambiguous = 0
@@ -172,8 +183,9 @@ class Engine:
         if self.retry.max_attempts is not None and backoff.attempts + 1 >= self.retry.max_attempts:
             raise exc
         delay = backoff.next_delay()
-        log.warning("%s unavailable (retry %d in %.2f s): %s", model.name, backoff.attempts,
-                    delay, exc)
+        log.warning(
+            "%s unavailable (retry %d in %.2f s): %s", model.name, backoff.attempts, delay, exc
+        )
         await asyncio.sleep(delay)
 
     async def _canary_ok(self, model: ModelRef, k: int, label: str) -> bool:
@@ -189,22 +201,37 @@ def _rows(anchors: np.ndarray, score: np.ndarray) -> list[Scores | Invalid]:
     return [Scores(a, float(s)) for a, s in zip(anchors, score, strict=True)]
 
 
-def _checked(model: ModelRef, k: int, n: int, anchors: np.ndarray, score: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _checked(
+    model: ModelRef, k: int, n: int, anchors: np.ndarray, score: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Both outputs must match the manifest: anchors [n, k] and one score per document."""
     if anchors.shape != (n, k) or score.size != n:
-        raise ModelMismatch(f"{model.name} v{model.version}: outputs {anchors.shape} and "
-                            f"{score.shape} for {n} documents; the manifest lists {k} anchors")
+        raise ModelMismatch(
+            f"{model.name} v{model.version}: outputs {anchors.shape} and "
+            f"{score.shape} for {n} documents; the manifest lists {k} anchors"
+        )
     return anchors, score.reshape(n)
 
 
-async def score_documents(engine: Engine, manifest: RepositoryManifest, group: str,
-                          docs: Sequence[Document], margin: float
-                          ) -> list[ScoredDocument | Invalid]:
+async def score_documents(
+    engine: Engine,
+    manifest: RepositoryManifest,
+    group: str,
+    docs: Sequence[Document],
+    margin: float,
+) -> list[ScoredDocument | Invalid]:
     """infer + decide for one group's batch (the flow ``mira filter`` and ``mira score`` share)."""
     gm = manifest.groups[group]
-    texts = [pre_cut(d.text, manifest.chars_per_token_of(d.source), manifest.max_length,
-                     manifest.max_chars, margin) for d in docs]
+    texts = [
+        pre_cut(
+            d.text,
+            manifest.chars_per_token_of(d.source),
+            manifest.max_length,
+            manifest.max_chars,
+            margin,
+        )
+        for d in docs
+    ]
     results = await engine.infer(ModelRef(gm.model, gm.version), len(gm.anchors), texts, group)
     out: list[ScoredDocument | Invalid] = []
     for doc, res in zip(docs, results, strict=True):

@@ -29,8 +29,11 @@ def _session(path: Path, threads: int | None) -> Any:
     # Spinning worker threads burn the cores the tokenizer (and other pods) need; off.
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
-                 if p in ort.get_available_providers()]
+    providers = [
+        p
+        for p in ("CUDAExecutionProvider", "CPUExecutionProvider")
+        if p in ort.get_available_providers()
+    ]
     return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
 
 
@@ -44,8 +47,9 @@ class OrtBackend:
         self._exec = ThreadPoolExecutor(1, thread_name_prefix="onnxruntime")
 
     @classmethod
-    def from_repository(cls, repo_dir: Path, models: list[ModelRef],
-                        threads: int | None) -> OrtBackend:
+    def from_repository(
+        cls, repo_dir: Path, models: list[ModelRef], threads: int | None
+    ) -> OrtBackend:
         """Sessions over ``repo_dir/<name>/<version>/model.onnx`` for each model."""
         files = {m: Path(repo_dir) / m.name / str(m.version) / "model.onnx" for m in models}
         missing = [str(p) for p in files.values() if not p.is_file()]
@@ -61,22 +65,25 @@ class OrtBackend:
             self._sessions[model] = _session(self._files[model], self._threads)
         return self._sessions[model]
 
-    def _run(self, model: ModelRef, ids: np.ndarray, mask: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+    def _run(
+        self, model: ModelRef, ids: np.ndarray, mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         sess = self._get(model)
-        feeds = {"input_ids": np.ascontiguousarray(ids, dtype=np.int64),
-                 "attention_mask": np.ascontiguousarray(mask, dtype=np.int64)}
+        feeds = {
+            "input_ids": np.ascontiguousarray(ids, dtype=np.int64),
+            "attention_mask": np.ascontiguousarray(mask, dtype=np.int64),
+        }
         try:
             anchors, score = sess.run(["anchors", "score"], feeds)
         except Exception as exc:  # onnxruntime raises its own types, all about these inputs
             raise BatchRejected(f"{model.name}: {exc}") from exc
         return np.asarray(anchors, dtype=np.float32), np.asarray(score, dtype=np.float32)
 
-    async def score(self, model: ModelRef, input_ids: np.ndarray,
-                    attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    async def score(
+        self, model: ModelRef, input_ids: np.ndarray, attention_mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._exec, self._run, model, input_ids,
-                                          attention_mask)
+        return await loop.run_in_executor(self._exec, self._run, model, input_ids, attention_mask)
 
     async def close(self) -> None:
         self._exec.shutdown(wait=False)

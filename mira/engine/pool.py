@@ -38,8 +38,9 @@ RECHECK_MIN_S = 1.0  # an out-of-turn refresh (after a failure) runs at most thi
 class EndpointClient(Protocol):
     """One Triton server (``TritonBackend``)."""
 
-    async def score(self, model: ModelRef, input_ids: np.ndarray,
-                    attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    async def score(
+        self, model: ModelRef, input_ids: np.ndarray, attention_mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     async def is_live(self) -> bool: ...
 
@@ -86,8 +87,14 @@ class Endpoint:
 class TritonPool:
     """A ScoringBackend over every address of ``targets``; also the reloader's model control."""
 
-    def __init__(self, targets: Iterable[tuple[str, int]], connect: Connect, refresh_s: float,
-                 expected: Iterable[ModelRef], resolver: Resolve = resolve) -> None:
+    def __init__(
+        self,
+        targets: Iterable[tuple[str, int]],
+        connect: Connect,
+        refresh_s: float,
+        expected: Iterable[ModelRef],
+        resolver: Resolve = resolve,
+    ) -> None:
         self.targets = list(targets)
         self.refresh_s = refresh_s
         self.expected = set(expected)
@@ -102,14 +109,16 @@ class TritonPool:
         self._start_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ scoring
-    async def score(self, model: ModelRef, input_ids: np.ndarray,
-                    attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    async def score(
+        self, model: ModelRef, input_ids: np.ndarray, attention_mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         await self._started()
         ep = self._pick(model) or await self._confirm(model)
         if ep is None:
             self._kick()
-            raise BackendUnavailable(f"no Triton endpoint has {model.name} v{model.version} "
-                                     f"ready ({self._summary()})")
+            raise BackendUnavailable(
+                f"no Triton endpoint has {model.name} v{model.version} ready ({self._summary()})"
+            )
         ep.in_flight += 1
         try:
             result = await ep.client.score(model, input_ids, attention_mask)
@@ -172,10 +181,14 @@ class TritonPool:
         up = self._up()
         have = await asyncio.gather(*(self._check_model(ep, ref) for ep in up))
         todo = [ep for ep, ok in zip(up, have, strict=True) if not ok]
-        results = await asyncio.gather(*(ep.client.load_model(model) for ep in todo),
-                                       return_exceptions=True)
-        failed = [f"{ep.address}: {r}" for ep, r in zip(todo, results, strict=True)
-                  if isinstance(r, Exception)]
+        results = await asyncio.gather(
+            *(ep.client.load_model(model) for ep in todo), return_exceptions=True
+        )
+        failed = [
+            f"{ep.address}: {r}"
+            for ep, r in zip(todo, results, strict=True)
+            if isinstance(r, Exception)
+        ]
         log.info("loading %s v%d on %d of %d endpoints", model, version, len(todo), len(up))
         if failed:
             raise BackendUnavailable(f"loading {model} failed on {'; '.join(failed)}")
@@ -232,8 +245,12 @@ class TritonPool:
         # version, which is when a rollout needs it most; readiness per version is checked below
         up = await ep.client.is_live()
         if up != ep.up:
-            log.log(logging.INFO if up else logging.WARNING, "triton endpoint %s is %s",
-                    ep.address, "up" if up else "down")
+            log.log(
+                logging.INFO if up else logging.WARNING,
+                "triton endpoint %s is %s",
+                ep.address,
+                "up" if up else "down",
+            )
         ep.up = up
         if not up:
             ep.ready.clear()
@@ -243,8 +260,12 @@ class TritonPool:
             if not await self._check_model(ep, ref):
                 lacking.add(ref)
         for ref in lacking - ep.lacking:
-            log.warning("triton endpoint %s lacks %s v%d: no request for it goes there",
-                        ep.address, ref.name, ref.version)
+            log.warning(
+                "triton endpoint %s lacks %s v%d: no request for it goes there",
+                ep.address,
+                ref.name,
+                ref.version,
+            )
         ep.lacking = lacking
 
     def _retire(self, ep: Endpoint) -> None:

@@ -68,8 +68,9 @@ class BatchTokenizer:
         return [int(x) for x in mask.sum(axis=1)] if len(texts) else []
 
 
-def pre_cut(text: str, chars_per_token: float | None, max_length: int, max_chars: int,
-            margin: float) -> str:
+def pre_cut(
+    text: str, chars_per_token: float | None, max_length: int, max_chars: int, margin: float
+) -> str:
     """The text cut just past what fills ``max_length`` tokens (``margin`` x the measured ratio).
 
     Without a measured ratio the cut is ``max_chars``.  Cutting before tokenizing saves encoding

@@ -36,8 +36,7 @@ def _encode_in_worker(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 class TokenizerPool:
     """Async ``encode`` over a thread or a process pool (the tokenizer stage of the engine)."""
 
-    def __init__(self, tokenizer_json: Path, max_length: int, max_chars: int,
-                 workers: int) -> None:
+    def __init__(self, tokenizer_json: Path, max_length: int, max_chars: int, workers: int) -> None:
         self.key = (str(tokenizer_json), max_length, max_chars)
         self.workers = workers
         self.max_length = max_length
@@ -48,8 +47,12 @@ class TokenizerPool:
     def _executor(self) -> Executor:
         if self.workers <= 1:
             return ThreadPoolExecutor(1, thread_name_prefix="tokenize")
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, initargs=self.key)
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=self.key,
+        )
 
     async def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         loop = asyncio.get_running_loop()

@@ -32,8 +32,16 @@ from mira.engine.backend import BackendUnavailable, BatchRejected, ModelRef
 
 log = logging.getLogger(__name__)
 
-_UNAVAILABLE = {"UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED", "NOT_FOUND",
-                "RESOURCE_EXHAUSTED", "ABORTED", "UNAUTHENTICATED", "PERMISSION_DENIED"}
+_UNAVAILABLE = {
+    "UNAVAILABLE",
+    "DEADLINE_EXCEEDED",
+    "CANCELLED",
+    "NOT_FOUND",
+    "RESOURCE_EXHAUSTED",
+    "ABORTED",
+    "UNAUTHENTICATED",
+    "PERMISSION_DENIED",
+}
 _AMBIGUOUS = {"UNKNOWN", "INTERNAL", ""}
 
 
@@ -102,8 +110,9 @@ def read_outputs(result: Any) -> tuple[np.ndarray, np.ndarray]:
 class TritonBackend:
     """Async scoring on one Triton server with at most ``max_in_flight`` requests."""
 
-    def __init__(self, url: str, max_in_flight: int, deadline: Deadline,
-                 tls: Mapping[str, Any]) -> None:
+    def __init__(
+        self, url: str, max_in_flight: int, deadline: Deadline, tls: Mapping[str, Any]
+    ) -> None:
         import tritonclient.grpc as grpcclient
         import tritonclient.grpc.aio as aioclient
 
@@ -115,16 +124,20 @@ class TritonBackend:
         self.deadline = deadline
         self.timeout_s = deadline.base_s  # control calls (load, config)
 
-    async def score(self, model: ModelRef, input_ids: np.ndarray,
-                    attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    async def score(
+        self, model: ModelRef, input_ids: np.ndarray, attention_mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         inputs = make_inputs(self._mod, input_ids, attention_mask)
         n, length = input_ids.shape
         async with self._sem:
             try:
                 result = await self._client.infer(
-                    model.name, inputs, model_version=str(model.version),
+                    model.name,
+                    inputs,
+                    model_version=str(model.version),
                     client_timeout=self.deadline.client_s(n, length),
-                    timeout=self.deadline.queue_timeout_us)
+                    timeout=self.deadline.queue_timeout_us,
+                )
             except Exception as exc:  # tritonclient raises InferenceServerException and grpc errors
                 if deadline_exceeded(exc):
                     await self._hold_after_deadline(model, n, length)
@@ -135,9 +148,15 @@ class TritonBackend:
         """Keep the slot (and the retry) waiting while the server may still run the request."""
         metrics.TRITON_TIMEOUTS.labels(model.name).inc()
         hold = self.deadline.execution_s(n, length)
-        log.warning("%s: a %dx%d request passed its %.1f s deadline; its retry waits %.1f s "
-                    "more (the server may still be computing it)", model.name, n, length,
-                    self.deadline.client_s(n, length), hold)
+        log.warning(
+            "%s: a %dx%d request passed its %.1f s deadline; its retry waits %.1f s "
+            "more (the server may still be computing it)",
+            model.name,
+            n,
+            length,
+            self.deadline.client_s(n, length),
+            hold,
+        )
         await asyncio.sleep(hold)
 
     async def is_ready(self) -> bool:

@@ -30,8 +30,14 @@ def services() -> None:
     """Start, stop and show the local services (Kafka, Triton, Prometheus)."""
 
 
-def _build(kafka: bool, triton_repo: Path | None, explicit: bool,
-           prometheus: bool, targets: list[str], secure: bool) -> list[Service]:
+def _build(
+    kafka: bool,
+    triton_repo: Path | None,
+    explicit: bool,
+    prometheus: bool,
+    targets: list[str],
+    secure: bool,
+) -> list[Service]:
     from mira.services.kafka import KafkaBroker, external_bootstrap
     from mira.services.prometheus import PrometheusServer
     from mira.services.triton import TritonServer
@@ -52,8 +58,14 @@ def _build(kafka: bool, triton_repo: Path | None, explicit: bool,
         workdir = root / "kafka"
         out.append(SecureKafkaBroker(workdir, pki=pki) if pki else KafkaBroker(workdir))
     if triton_repo is not None:
-        out.append(TritonServer(triton_repo, root / "triton", explicit=explicit,
-                                tls=triton_tls(pki) if pki else None))
+        out.append(
+            TritonServer(
+                triton_repo,
+                root / "triton",
+                explicit=explicit,
+                tls=triton_tls(pki) if pki else None,
+            )
+        )
     if prometheus:
         out.append(PrometheusServer(targets, root / "prometheus"))
     return out
@@ -67,8 +79,9 @@ def _record(service: Service, settings: MiraSettings) -> ServiceRecord:
 
         t = settings.topics
         outputs = tuple(x for x in (t.accepted, t.rejected, t.dlq) if x)
-        access = LocalAccess(t.input, outputs, settings.scorer.group_id,
-                             settings.producer.partitions)
+        access = LocalAccess(
+            t.input, outputs, settings.scorer.group_id, settings.producer.partitions
+        )
         record.endpoints.update(provision(service, access))  # type: ignore[arg-type]
     return record
 
@@ -80,22 +93,47 @@ def secure_broker(service: Service) -> bool:
 
 
 @services.command()
-@click.option("--kafka/--no-kafka", default=True, show_default=True,
-              help="Start a Kafka broker (skipped when MIRA_KAFKA_BOOTSTRAP is set).")
-@click.option("--triton-repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Start Triton serving this model repository.")
-@click.option("--explicit/--load-all", default=False, show_default=True,
-              help="Triton model control: explicit (load via API) or load every model at start.")
+@click.option(
+    "--kafka/--no-kafka",
+    default=True,
+    show_default=True,
+    help="Start a Kafka broker (skipped when MIRA_KAFKA_BOOTSTRAP is set).",
+)
+@click.option(
+    "--triton-repo",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Start Triton serving this model repository.",
+)
+@click.option(
+    "--explicit/--load-all",
+    default=False,
+    show_default=True,
+    help="Triton model control: explicit (load via API) or load every model at start.",
+)
 @click.option("--prometheus/--no-prometheus", default=True, show_default=True)
-@click.option("--target", "targets", multiple=True,
-              help="Prometheus scrape target host:port (repeatable; default: the scorer's "
-                   "metrics port and Triton's metrics).")
-@click.option("--secure", is_flag=True,
-              help="Kafka with SASL_SSL (SCRAM-SHA-512), mutual TLS and ACLs for a local user "
-                   "`mira`; Triton gRPC over mutual TLS. Passwords stay in files.")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    help="Prometheus scrape target host:port (repeatable; default: the scorer's "
+    "metrics port and Triton's metrics).",
+)
+@click.option(
+    "--secure",
+    is_flag=True,
+    help="Kafka with SASL_SSL (SCRAM-SHA-512), mutual TLS and ACLs for a local user "
+    "`mira`; Triton gRPC over mutual TLS. Passwords stay in files.",
+)
 @click.pass_obj
-def up(obj: Context, kafka: bool, triton_repo: Path | None, explicit: bool,
-       prometheus: bool, targets: tuple[str, ...], secure: bool) -> None:
+def up(
+    obj: Context,
+    kafka: bool,
+    triton_repo: Path | None,
+    explicit: bool,
+    prometheus: bool,
+    targets: tuple[str, ...],
+    secure: bool,
+) -> None:
     """Start services detached; state goes to the user's cache dir."""
     settings = obj.settings()
     state = load_state()
@@ -112,7 +150,9 @@ def up(obj: Context, kafka: bool, triton_repo: Path | None, explicit: bool,
             if service.name == "prometheus" and not targets:
                 service.targets += [  # type: ignore[attr-defined]
                     s.endpoints()["metrics"].removeprefix("http://").removesuffix("/metrics")
-                    for s in todo if s.name == "triton"]
+                    for s in todo
+                    if s.name == "triton"
+                ]
             click.echo(f"starting {service.name} ...", err=True)
             service.detached = True
             service.start()

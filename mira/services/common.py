@@ -112,8 +112,9 @@ class Service:
 
     def __init__(self, workdir: Path | None = None, ready_timeout_s: float = 60.0):
         self._owns_dir = workdir is None
-        self.workdir = (Path(workdir) if workdir
-                        else Path(tempfile.mkdtemp(prefix=f"mira-{self.name}-")))
+        self.workdir = (
+            Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"mira-{self.name}-"))
+        )
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.ready_timeout_s = ready_timeout_s
         self.log_path = self.workdir / f"{self.name}.log"
@@ -215,16 +216,25 @@ class Service:
         log.debug("starting %s: %s", self.name, " ".join(cmd))
         try:
             return subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=self.workdir, env=dict(env) if env is not None else None,
+                cmd,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.workdir,
+                env=dict(env) if env is not None else None,
                 start_new_session=True,
             )
         except OSError as exc:
             raise ServiceError(f"cannot run {cmd[0]}: {exc.strerror}") from None
 
     def _wait_ready(self) -> None:
-        wait_until(self._is_ready, self.ready_timeout_s, f"{self.name} to become ready",
-                   alive=lambda: self.running, log_path=self.log_path)
+        wait_until(
+            self._is_ready,
+            self.ready_timeout_s,
+            f"{self.name} to become ready",
+            alive=lambda: self.running,
+            log_path=self.log_path,
+        )
 
     def stop(self, grace_s: float = 10.0) -> None:
         """Stop the process (SIGTERM, then SIGKILL); ports and work dir are kept for a restart."""
@@ -260,18 +270,26 @@ class Service:
 
 
 def wait_until(
-    predicate: Callable[[], bool], timeout_s: float, what: str, *,
-    alive: Callable[[], bool] | None = None, log_path: Path | None = None, interval_s: float = 0.1,
+    predicate: Callable[[], bool],
+    timeout_s: float,
+    what: str,
+    *,
+    alive: Callable[[], bool] | None = None,
+    log_path: Path | None = None,
+    interval_s: float = 0.1,
 ) -> None:
     """Poll ``predicate`` until true; ServiceError (with log tail) on timeout or early death."""
     deadline = time.monotonic() + timeout_s
     while True:
         if alive is not None and not alive():
-            raise ServiceError(f"process exited while waiting for {what}; log {log_path}:\n"
-                               f"{log_tail(log_path)}")
+            raise ServiceError(
+                f"process exited while waiting for {what}; log {log_path}:\n{log_tail(log_path)}"
+            )
         if predicate():
             return
         if time.monotonic() > deadline:
-            raise ServiceError(f"timed out after {timeout_s:.0f} s waiting for {what}; "
-                               f"log {log_path}:\n{log_tail(log_path)}")
+            raise ServiceError(
+                f"timed out after {timeout_s:.0f} s waiting for {what}; "
+                f"log {log_path}:\n{log_tail(log_path)}"
+            )
         time.sleep(interval_s)

@@ -88,14 +88,24 @@ def _maven_copy(version: str, pom: Path, target: Path) -> None:
         raise ServiceError(f"Kafka pom not found at {pom} (set MIRA_KAFKA_POM or KAFKA_HOME)")
     staging = target.with_name("libs.partial")
     shutil.rmtree(staging, ignore_errors=True)
-    cmd = [mvn, "-q", "-B", "-f", str(pom), f"-Dkafka.version={version}",
-           "dependency:copy-dependencies", f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
+    cmd = [
+        mvn,
+        "-q",
+        "-B",
+        "-f",
+        str(pom),
+        f"-Dkafka.version={version}",
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
+    ]
     log.info("resolving Kafka %s jars from Maven Central into %s", version, target)
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
-        raise ServiceError(f"Maven could not resolve Kafka {version} (exit {done.returncode}):\n"
-                           f"{tail}")
+        raise ServiceError(
+            f"Maven could not resolve Kafka {version} (exit {done.returncode}):\n{tail}"
+        )
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
 
@@ -110,9 +120,16 @@ class KafkaBroker(Service):
     name = "kafka"
     log4j = _LOG4J2
 
-    def __init__(self, workdir: Path | None = None, *, version: str = KAFKA_VERSION,
-                 heap: str = "512m", port: int | None = None, ready_timeout_s: float = 90.0,
-                 extra_config: dict[str, str] | None = None):
+    def __init__(
+        self,
+        workdir: Path | None = None,
+        *,
+        version: str = KAFKA_VERSION,
+        heap: str = "512m",
+        port: int | None = None,
+        ready_timeout_s: float = 90.0,
+        extra_config: dict[str, str] | None = None,
+    ):
         super().__init__(workdir, ready_timeout_s)
         self.version = version
         self.heap = heap
@@ -168,25 +185,40 @@ class KafkaBroker(Service):
 
     def _jvm(self) -> list[str]:
         assert self._libs is not None
-        return [self._java, f"-Xmx{self.heap}", "-Xms64m", "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={self.workdir / 'log4j2.properties'}",
-                "-cp", f"{self._libs}/*"]
+        return [
+            self._java,
+            f"-Xmx{self.heap}",
+            "-Xms64m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Xshare:auto",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.workdir / 'log4j2.properties'}",
+            "-cp",
+            f"{self._libs}/*",
+        ]
 
     def _prepare(self) -> None:
         self._java = require_binary("java", "install a JDK 17+ (apt-get install openjdk-17-jre)")
         self._libs = resolve_jars(self.version)
         shutil.rmtree(self.data_dir, ignore_errors=True)  # a new broker: fresh storage
         (self.workdir / "log4j2.properties").write_text(self.log4j)
-        self.config_path.write_text(
-            "".join(f"{k}={v}\n" for k, v in self._properties().items()))
-        cmd = [*self._jvm(), "kafka.tools.StorageTool", "format", "--standalone",
-               f"--cluster-id={_cluster_id()}", "-c", str(self.config_path)]
+        self.config_path.write_text("".join(f"{k}={v}\n" for k, v in self._properties().items()))
+        cmd = [
+            *self._jvm(),
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            f"--cluster-id={_cluster_id()}",
+            "-c",
+            str(self.config_path),
+        ]
         with self.log_path.open("ab") as out:
             done = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)
         if done.returncode != 0:
-            raise ServiceError(f"formatting Kafka storage failed (exit {done.returncode}); "
-                               f"see {self.log_path}")
+            raise ServiceError(
+                f"formatting Kafka storage failed (exit {done.returncode}); see {self.log_path}"
+            )
 
     def _command(self) -> list[str]:
         return [*self._jvm(), "kafka.Kafka", str(self.config_path)]

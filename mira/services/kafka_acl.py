@@ -27,8 +27,13 @@ def _acl(principal: str, operation: str, kind: str, name: str, prefixed: bool = 
     )
 
     pattern = ACLResourcePatternType.PREFIXED if prefixed else ACLResourcePatternType.LITERAL
-    return ACL(principal, "*", ACLOperation[operation], ACLPermissionType.ALLOW,
-               ResourcePattern(ResourceType[kind], name, pattern))
+    return ACL(
+        principal,
+        "*",
+        ACLOperation[operation],
+        ACLPermissionType.ALLOW,
+        ResourcePattern(ResourceType[kind], name, pattern),
+    )
 
 
 def producer_acls(principal: str, topic: str, create: bool = False) -> list[Any]:
@@ -37,16 +42,25 @@ def producer_acls(principal: str, topic: str, create: bool = False) -> list[Any]
     return [_acl(principal, op, "TOPIC", topic) for op in ops]
 
 
-def scorer_acls(principal: str, *, input_topic: str, output_topics: Sequence[str],
-                group_id: str, transactional_id: str, txid_prefixed: bool = False) -> list[Any]:
+def scorer_acls(
+    principal: str,
+    *,
+    input_topic: str,
+    output_topics: Sequence[str],
+    group_id: str,
+    transactional_id: str,
+    txid_prefixed: bool = False,
+) -> list[Any]:
     """Read the input with the group, write the outputs, use the transactional id.
 
     ``txid_prefixed`` grants every transactional id starting with ``transactional_id`` (the
     default id is ``<group_id>-<hostname>``: one grant for all replicas).
     """
-    acls = [_acl(principal, "READ", "TOPIC", input_topic),
-            _acl(principal, "READ", "GROUP", group_id),
-            _acl(principal, "WRITE", "TRANSACTIONAL_ID", transactional_id, txid_prefixed)]
+    acls = [
+        _acl(principal, "READ", "TOPIC", input_topic),
+        _acl(principal, "READ", "GROUP", group_id),
+        _acl(principal, "WRITE", "TRANSACTIONAL_ID", transactional_id, txid_prefixed),
+    ]
     acls += [_acl(principal, "WRITE", "TOPIC", topic) for topic in output_topics]
     return acls
 

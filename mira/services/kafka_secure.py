@@ -29,8 +29,10 @@ AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 SCRAM = "SCRAM-SHA-512"
 _CN_RULE = "RULE:^CN=([^,]+).*$/$1/,DEFAULT"
 # failed authentications are logged (INFO) like the authorizer's denials (kafka.authorizer.logger)
-_AUDIT_LOG4J = (_LOG4J2 + "logger.auth.name = org.apache.kafka.common.network.Selector\n"
-                "logger.auth.level = INFO\n")
+_AUDIT_LOG4J = (
+    _LOG4J2 + "logger.auth.name = org.apache.kafka.common.network.Selector\n"
+    "logger.auth.level = INFO\n"
+)
 
 
 class SecureKafkaBroker(KafkaBroker):
@@ -38,8 +40,15 @@ class SecureKafkaBroker(KafkaBroker):
 
     log4j = _AUDIT_LOG4J
 
-    def __init__(self, workdir: Path | None = None, *, admin: str = "admin",
-                 identities: tuple[str, ...] = (), pki: Pki | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        workdir: Path | None = None,
+        *,
+        admin: str = "admin",
+        identities: tuple[str, ...] = (),
+        pki: Pki | None = None,
+        **kwargs: Any,
+    ):
         """``identities``: more certificate names (mTLS clients) for a PKI made at prepare time;
         ``pki``: use this one instead (it must hold ``broker`` and ``admin``)."""
         super().__init__(workdir, **kwargs)
@@ -59,8 +68,11 @@ class SecureKafkaBroker(KafkaBroker):
         return f"127.0.0.1:{self.ssl_port}"
 
     def endpoints(self) -> dict[str, str]:
-        out = {"bootstrap": self.bootstrap, "protocol": "SASL_SSL",
-               "ssl_bootstrap": self.ssl_bootstrap}
+        out = {
+            "bootstrap": self.bootstrap,
+            "protocol": "SASL_SSL",
+            "ssl_bootstrap": self.ssl_bootstrap,
+        }
         if self.pki is not None:
             out["cafile"] = str(self.pki.ca)
         return out
@@ -78,8 +90,10 @@ class SecureKafkaBroker(KafkaBroker):
 
     def _security_properties(self) -> dict[str, str]:
         pki = self._require_pki()
-        listen = (f"SASL_SSL://127.0.0.1:{self.port},SSL://127.0.0.1:{self.ssl_port},"
-                  f"CONTROLLER://127.0.0.1:{self.controller_port}")
+        listen = (
+            f"SASL_SSL://127.0.0.1:{self.port},SSL://127.0.0.1:{self.ssl_port},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port}"
+        )
         return {
             "listeners": listen,
             "advertised.listeners": listen.rsplit(",", 1)[0],
@@ -94,8 +108,7 @@ class SecureKafkaBroker(KafkaBroker):
             "listener.name.controller.ssl.client.auth": "required",
             "ssl.principal.mapping.rules": _CN_RULE,
             "sasl.enabled.mechanisms": SCRAM,
-            f"listener.name.sasl_ssl.{SCRAM.lower()}.sasl.jaas.config":
-                "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            f"listener.name.sasl_ssl.{SCRAM.lower()}.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
             "authorizer.class.name": AUTHORIZER,
             "allow.everyone.if.no.acl.found": "false",
             "super.users": f"User:broker;User:{self.admin}",
@@ -109,17 +122,26 @@ class SecureKafkaBroker(KafkaBroker):
 
     def sasl_client(self, user: str, password: str) -> dict[str, Any]:
         """kafka-python connection kwargs for a SCRAM user on the SASL_SSL listener."""
-        return {"bootstrap_servers": [self.bootstrap], "security_protocol": "SASL_SSL",
-                "sasl_mechanism": SCRAM, "sasl_plain_username": user,
-                "sasl_plain_password": password, "ssl_cafile": str(self._require_pki().ca)}
+        return {
+            "bootstrap_servers": [self.bootstrap],
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": SCRAM,
+            "sasl_plain_username": user,
+            "sasl_plain_password": password,
+            "ssl_cafile": str(self._require_pki().ca),
+        }
 
     def mtls_client(self, name: str) -> dict[str, Any]:
         """kafka-python connection kwargs for certificate ``name`` on the mutual-TLS listener."""
         pki = self._require_pki()
         ident = pki[name]
-        return {"bootstrap_servers": [self.ssl_bootstrap], "security_protocol": "SSL",
-                "ssl_cafile": str(pki.ca), "ssl_certfile": str(ident.cert),
-                "ssl_keyfile": str(ident.key)}
+        return {
+            "bootstrap_servers": [self.ssl_bootstrap],
+            "security_protocol": "SSL",
+            "ssl_cafile": str(pki.ca),
+            "ssl_certfile": str(ident.cert),
+            "ssl_keyfile": str(ident.key),
+        }
 
     @contextlib.contextmanager
     def admin_client(self) -> Iterator[Any]:
@@ -138,7 +160,8 @@ class SecureKafkaBroker(KafkaBroker):
 
         with self.admin_client() as admin:
             result = admin.alter_user_scram_credentials(
-                [UserScramCredentialUpsertion(name, SCRAM, pw) for name, pw in users.items()])
+                [UserScramCredentialUpsertion(name, SCRAM, pw) for name, pw in users.items()]
+            )
         failed = {user: err for user, err in result.items() if err}
         if failed:
             raise ServiceError(f"could not set SCRAM credentials: {failed}")

@@ -27,22 +27,27 @@ def find_prometheus() -> str:
     for candidate in (explicit, shutil.which("prometheus"), "/usr/bin/prometheus"):
         if candidate and Path(candidate).exists():
             return candidate
-    raise ServiceError("prometheus binary not found: run `make apt` (Debian package prometheus) "
-                       "or set MIRA_PROMETHEUS_BIN")
+    raise ServiceError(
+        "prometheus binary not found: run `make apt` (Debian package prometheus) "
+        "or set MIRA_PROMETHEUS_BIN"
+    )
 
 
-def scrape_config(targets: Sequence[str], interval: str = "1s",
-                  rule_files: Sequence[Path] = ()) -> dict[str, object]:
+def scrape_config(
+    targets: Sequence[str], interval: str = "1s", rule_files: Sequence[Path] = ()
+) -> dict[str, object]:
     """The prometheus.yml content for ``host:port`` targets (job ``mira``)."""
     return {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "rule_files": [str(p) for p in rule_files],
-        "scrape_configs": [{
-            "job_name": "mira",
-            "scrape_interval": interval,
-            "scrape_timeout": interval,
-            "static_configs": [{"targets": list(targets)}],
-        }],
+        "scrape_configs": [
+            {
+                "job_name": "mira",
+                "scrape_interval": interval,
+                "scrape_timeout": interval,
+                "static_configs": [{"targets": list(targets)}],
+            }
+        ],
     }
 
 
@@ -51,9 +56,15 @@ class PrometheusServer(Service):
 
     name = "prometheus"
 
-    def __init__(self, targets: Sequence[str], workdir: Path | None = None, *,
-                 scrape_interval: str = "1s", rule_files: Sequence[Path] = (),
-                 ready_timeout_s: float = 60.0):
+    def __init__(
+        self,
+        targets: Sequence[str],
+        workdir: Path | None = None,
+        *,
+        scrape_interval: str = "1s",
+        rule_files: Sequence[Path] = (),
+        ready_timeout_s: float = 60.0,
+    ):
         super().__init__(workdir, ready_timeout_s)
         self.targets = [t.removeprefix("http://").rstrip("/") for t in targets]
         self.scrape_interval = scrape_interval
@@ -121,5 +132,7 @@ class PrometheusServer(Service):
             if value is not None and not math.isnan(value):
                 return value
             time.sleep(0.25)
-        raise ServiceError(f"no value for {expr!r} after {timeout_s:.0f} s (targets "
-                           f"{self.targets}); see {self.url}/targets")
+        raise ServiceError(
+            f"no value for {expr!r} after {timeout_s:.0f} s (targets "
+            f"{self.targets}); see {self.url}/targets"
+        )

@@ -58,43 +58,65 @@ def provision(broker: SecureKafkaBroker, access: LocalAccess) -> dict[str, str]:
         for topic in (access.input_topic, *access.output_topics):
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics([NewTopic(topic, access.partitions, 1)])
-        grant(admin, producer_acls(principal, access.input_topic)
-              + scorer_acls(principal, input_topic=access.input_topic,
-                            output_topics=access.output_topics, group_id=access.group_id,
-                            transactional_id=access.group_id, txid_prefixed=True))
+        grant(
+            admin,
+            producer_acls(principal, access.input_topic)
+            + scorer_acls(
+                principal,
+                input_topic=access.input_topic,
+                output_topics=access.output_topics,
+                group_id=access.group_id,
+                transactional_id=access.group_id,
+                txid_prefixed=True,
+            ),
+        )
     assert broker.pki is not None
     ident = broker.pki[LOCAL_USER]
-    return {"user": LOCAL_USER, "password_file": str(secret_file),
-            "certfile": str(ident.cert), "keyfile": str(ident.key)}
+    return {
+        "user": LOCAL_USER,
+        "password_file": str(secret_file),
+        "certfile": str(ident.cert),
+        "keyfile": str(ident.key),
+    }
 
 
 def kafka_exports(ends: dict[str, str]) -> list[str]:
     """Shell lines that point mira at a secure broker recorded by ``up --secure``."""
     if ends.get("protocol") != "SASL_SSL":
         return [f"export MIRA_KAFKA_BOOTSTRAP={ends['bootstrap']}"]
-    lines = [f"export MIRA_KAFKA_BOOTSTRAP={ends['bootstrap']}",
-             "export MIRA_KAFKA_SECURITY_PROTOCOL=SASL_SSL",
-             f"export MIRA_KAFKA_SASL_MECHANISM={SCRAM}",
-             f"export MIRA_KAFKA_SSL_CAFILE={ends['cafile']}"]
+    lines = [
+        f"export MIRA_KAFKA_BOOTSTRAP={ends['bootstrap']}",
+        "export MIRA_KAFKA_SECURITY_PROTOCOL=SASL_SSL",
+        f"export MIRA_KAFKA_SASL_MECHANISM={SCRAM}",
+        f"export MIRA_KAFKA_SSL_CAFILE={ends['cafile']}",
+    ]
     if "user" in ends:
-        lines += [f"export MIRA_KAFKA_SASL_USERNAME={ends['user']}",
-                  f"export MIRA_KAFKA_SASL_PASSWORD_FILE={ends['password_file']}",
-                  f"# mutual TLS instead: MIRA_KAFKA_BOOTSTRAP={ends['ssl_bootstrap']} "
-                  f"MIRA_KAFKA_SECURITY_PROTOCOL=SSL MIRA_KAFKA_SSL_CAFILE={ends['cafile']} "
-                  f"MIRA_KAFKA_SSL_CERTFILE={ends['certfile']} "
-                  f"MIRA_KAFKA_SSL_KEYFILE={ends['keyfile']}"]
+        lines += [
+            f"export MIRA_KAFKA_SASL_USERNAME={ends['user']}",
+            f"export MIRA_KAFKA_SASL_PASSWORD_FILE={ends['password_file']}",
+            f"# mutual TLS instead: MIRA_KAFKA_BOOTSTRAP={ends['ssl_bootstrap']} "
+            f"MIRA_KAFKA_SECURITY_PROTOCOL=SSL MIRA_KAFKA_SSL_CAFILE={ends['cafile']} "
+            f"MIRA_KAFKA_SSL_CERTFILE={ends['certfile']} "
+            f"MIRA_KAFKA_SSL_KEYFILE={ends['keyfile']}",
+        ]
     return lines
 
 
 def triton_exports(ends: dict[str, str]) -> list[str]:
-    lines = [f"export MIRA_TRITON_GRPC_URL={ends['grpc']}",
-             f"export MIRA_TRITON_HTTP_URL={ends['http']}"]
+    lines = [
+        f"export MIRA_TRITON_GRPC_URL={ends['grpc']}",
+        f"export MIRA_TRITON_HTTP_URL={ends['http']}",
+    ]
     if "grpc_tls" not in ends:
         return lines
-    lines += ["export MIRA_TRITON_SSL=true",
-              f"export MIRA_TRITON_SSL_ROOT_CERT={ends['ssl_root_cert']}"]
+    lines += [
+        "export MIRA_TRITON_SSL=true",
+        f"export MIRA_TRITON_SSL_ROOT_CERT={ends['ssl_root_cert']}",
+    ]
     if ends["grpc_tls"] == "mutual":
         pki_dir = Path(ends["ssl_root_cert"]).parent
-        lines += [f"export MIRA_TRITON_SSL_CERT={pki_dir / (LOCAL_USER + '.pem')}",
-                  f"export MIRA_TRITON_SSL_KEY={pki_dir / (LOCAL_USER + '.key')}"]
+        lines += [
+            f"export MIRA_TRITON_SSL_CERT={pki_dir / (LOCAL_USER + '.pem')}",
+            f"export MIRA_TRITON_SSL_KEY={pki_dir / (LOCAL_USER + '.key')}",
+        ]
     return lines

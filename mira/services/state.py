@@ -60,8 +60,12 @@ def save_state(state: ServicesState, path: Path | None = None) -> None:
 def record_of(service: Service) -> ServiceRecord:
     assert service.pid is not None, "record_of() needs a started service"
     return ServiceRecord(
-        name=service.name, pid=service.pid, workdir=service.workdir, log=service.log_path,
-        endpoints=service.endpoints(), shm_prefix=getattr(service, "shm_prefix", None),
+        name=service.name,
+        pid=service.pid,
+        workdir=service.workdir,
+        log=service.log_path,
+        endpoints=service.endpoints(),
+        shm_prefix=getattr(service, "shm_prefix", None),
     )
 
 

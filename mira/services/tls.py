@@ -48,8 +48,9 @@ class Pki:
 
 def _require_cryptography() -> None:
     if importlib.util.find_spec("cryptography") is None:
-        raise ServiceError("generating certificates needs the `cryptography` package "
-                           "(pip install 'mira[dev]')")
+        raise ServiceError(
+            "generating certificates needs the `cryptography` package (pip install 'mira[dev]')"
+        )
 
 
 def _write(path: Path, data: bytes, private: bool = False) -> Path:
@@ -61,8 +62,9 @@ def _write(path: Path, data: bytes, private: bool = False) -> Path:
     return path
 
 
-def make_pki(directory: Path, names: Iterable[str], days: int = 30,
-             hosts: Iterable[str] = HOSTS) -> Pki:
+def make_pki(
+    directory: Path, names: Iterable[str], days: int = 30, hosts: Iterable[str] = HOSTS
+) -> Pki:
     """A fresh CA and one key pair + certificate per name, written into ``directory``."""
     _require_cryptography()
     from cryptography import x509
@@ -76,8 +78,10 @@ def make_pki(directory: Path, names: Iterable[str], days: int = 30,
     ca_cert = (
         _builder(ca_name, ca_name, ca_key.public_key(), now, days)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-                       critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
         .sign(ca_key, hashes.SHA256())
     )
     ca_path = _write(directory / "ca.pem", ca_cert.public_bytes(serialization.Encoding.PEM))
@@ -97,13 +101,18 @@ def make_pki(directory: Path, names: Iterable[str], days: int = 30,
     return Pki(ca=ca_path, identities=out)
 
 
-def _builder(subject: Any, issuer: Any, public_key: Any, now: dt.datetime,
-             days: int) -> Any:
+def _builder(subject: Any, issuer: Any, public_key: Any, now: dt.datetime, days: int) -> Any:
     from cryptography import x509
 
-    return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-            .public_key(public_key).serial_number(x509.random_serial_number())
-            .not_valid_before(now).not_valid_after(now + dt.timedelta(days=days)))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=days))
+    )
 
 
 def _san(host: str) -> Any:
@@ -119,8 +128,9 @@ def _write_identity(directory: Path, name: str, key: Any, cert: Any) -> Identity
     from cryptography.hazmat.primitives import serialization
 
     pem = serialization.Encoding.PEM
-    key_pem = key.private_bytes(pem, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     cert_pem = cert.public_bytes(pem)
     return Identity(
         name=name,

@@ -41,8 +41,10 @@ def triton_home(env_dir: Path) -> Path:
     """``pytriton/tritonserver`` inside the Triton environment (ServiceError if missing)."""
     found = sorted(env_dir.glob("lib/python3*/site-packages/pytriton/tritonserver"))
     if not found or not (found[0] / "bin" / "tritonserver").exists():
-        raise ServiceError(f"tritonserver not found under {env_dir}: run `make triton-env` "
-                           "(or set MIRA_TRITON_ENV to a venv with nvidia-pytriton==0.7.0)")
+        raise ServiceError(
+            f"tritonserver not found under {env_dir}: run `make triton-env` "
+            "(or set MIRA_TRITON_ENV to a venv with nvidia-pytriton==0.7.0)"
+        )
     return found[0]
 
 
@@ -62,8 +64,10 @@ def make_backend_dir(home: Path, target: Path, stub_python: str = STUB_PYTHON) -
     links = {
         "libtriton_python.so": home / "backends/python/libtriton_python.so",
         "triton_python_backend_utils.py": home / "backends/python/triton_python_backend_utils.py",
-        "triton_python_backend_stub":
-            home / "python_backend_stubs" / stub_python / "triton_python_backend_stub",
+        "triton_python_backend_stub": home
+        / "python_backend_stubs"
+        / stub_python
+        / "triton_python_backend_stub",
     }
     for name, src in links.items():
         if not src.exists():
@@ -85,8 +89,11 @@ def _mapped_shm() -> set[str] | None:
             continue  # the process just exited
         except PermissionError:
             return None
-        names.update(line.rsplit("/dev/shm/", 1)[1].split(" ")[0]
-                     for line in text.splitlines() if "/dev/shm/" + _SHM_PREFIX in line)
+        names.update(
+            line.rsplit("/dev/shm/", 1)[1].split(" ")[0]
+            for line in text.splitlines()
+            if "/dev/shm/" + _SHM_PREFIX in line
+        )
     return names
 
 
@@ -121,8 +128,12 @@ class TritonTls:
     mutual: bool = False
 
     def flags(self) -> list[str]:
-        out = ["--grpc-use-ssl=true", f"--grpc-server-cert={self.cert}",
-               f"--grpc-server-key={self.key}", f"--grpc-root-cert={self.root_cert}"]
+        out = [
+            "--grpc-use-ssl=true",
+            f"--grpc-server-cert={self.cert}",
+            f"--grpc-server-key={self.key}",
+            f"--grpc-root-cert={self.root_cert}",
+        ]
         return [*out, "--grpc-use-ssl-mutual=true"] if self.mutual else out
 
 
@@ -131,10 +142,17 @@ class TritonServer(Service):
 
     name = "triton"
 
-    def __init__(self, model_repository: Path, workdir: Path | None = None, *,
-                 explicit: bool = True, env_dir: Path | None = None,
-                 ready_timeout_s: float = 120.0, log_verbose: int = 0,
-                 tls: TritonTls | None = None):
+    def __init__(
+        self,
+        model_repository: Path,
+        workdir: Path | None = None,
+        *,
+        explicit: bool = True,
+        env_dir: Path | None = None,
+        ready_timeout_s: float = 120.0,
+        log_verbose: int = 0,
+        tls: TritonTls | None = None,
+    ):
         super().__init__(workdir, ready_timeout_s)
         self.tls = tls
         self.model_repository = Path(model_repository).resolve()
@@ -182,10 +200,14 @@ class TritonServer(Service):
             str(self._home / "bin" / "tritonserver"),
             f"--model-repository={self.model_repository}",
             f"--backend-directory={self.workdir / 'backends'}",
-            "--http-address=127.0.0.1", f"--http-port={self.http_port}",
-            "--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}",
-            "--metrics-address=127.0.0.1", f"--metrics-port={self.metrics_port}",
-            "--allow-metrics=true", "--allow-gpu-metrics=false",
+            "--http-address=127.0.0.1",
+            f"--http-port={self.http_port}",
+            "--grpc-address=127.0.0.1",
+            f"--grpc-port={self.grpc_port}",
+            "--metrics-address=127.0.0.1",
+            f"--metrics-port={self.metrics_port}",
+            "--allow-metrics=true",
+            "--allow-gpu-metrics=false",
             "--exit-timeout-secs=5",
             f"--backend-config=python,shm-region-prefix-name={self.shm_prefix}",
             "--disable-auto-complete-config",
@@ -214,8 +236,9 @@ class TritonServer(Service):
             path.unlink(missing_ok=True)
 
     # -- model control -----------------------------------------------------------------------
-    def _http(self, method: str, path: str, body: dict[str, object] | None = None,
-              timeout: float = 60.0) -> int:
+    def _http(
+        self, method: str, path: str, body: dict[str, object] | None = None, timeout: float = 60.0
+    ) -> int:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(f"http://{self.http_url}{path}", data=data, method=method)
         try:
@@ -231,16 +254,19 @@ class TritonServer(Service):
         """Load (or reload) a model through the HTTP repository API; ServiceError on failure."""
         status = self._http("POST", f"/v2/repository/models/{name}/load", {}, timeout_s)
         if status != 200:
-            raise ServiceError(f"Triton could not load {name} (HTTP {status}): "
-                               f"{self._last_error}; log {self.log_path}")
+            raise ServiceError(
+                f"Triton could not load {name} (HTTP {status}): "
+                f"{self._last_error}; log {self.log_path}"
+            )
         if name not in self._loaded:
             self._loaded.append(name)
 
     def unload_model(self, name: str, timeout_s: float = 60.0) -> None:
         status = self._http("POST", f"/v2/repository/models/{name}/unload", {}, timeout_s)
         if status != 200:
-            raise ServiceError(f"Triton could not unload {name} (HTTP {status}): "
-                               f"{self._last_error}")
+            raise ServiceError(
+                f"Triton could not unload {name} (HTTP {status}): {self._last_error}"
+            )
         if name in self._loaded:
             self._loaded.remove(name)
 

@@ -24,8 +24,22 @@ from mira.settings.sections import (
 )
 
 __all__ = [
-    "CorpusSettings", "DiscoverySettings", "DistillSettings", "DocumentSettings", "EngineSettings",
-    "ExportSettings", "KafkaSettings", "LogSettings", "MiraSettings", "ProducerSettings",
-    "ScorerSettings", "Section", "SettingsError", "TeacherSettings", "TopicSettings",
-    "TritonSettings", "load_settings", "read_config_file",
+    "CorpusSettings",
+    "DiscoverySettings",
+    "DistillSettings",
+    "DocumentSettings",
+    "EngineSettings",
+    "ExportSettings",
+    "KafkaSettings",
+    "LogSettings",
+    "MiraSettings",
+    "ProducerSettings",
+    "ScorerSettings",
+    "Section",
+    "SettingsError",
+    "TeacherSettings",
+    "TopicSettings",
+    "TritonSettings",
+    "load_settings",
+    "read_config_file",
 ]

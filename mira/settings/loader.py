@@ -50,8 +50,11 @@ class MiraSettings(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         env = EnvWithSecretFiles(settings_cls)
@@ -116,9 +119,7 @@ def _has_path(data: Mapping[str, Any], loc: tuple[Any, ...]) -> bool:
     return True
 
 
-def _describe_source(
-    loc: tuple[Any, ...], layers: list[tuple[str, Mapping[str, Any]]]
-) -> str:
+def _describe_source(loc: tuple[Any, ...], layers: list[tuple[str, Mapping[str, Any]]]) -> str:
     dotted = ".".join(str(p) for p in loc)
     for label, data in reversed(layers):
         if _has_path(data, loc[:2]):

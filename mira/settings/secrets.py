@@ -27,8 +27,11 @@ def secret_fields(settings_cls: type[BaseModel]) -> dict[str, list[str]]:
     for section, info in settings_cls.model_fields.items():
         model = info.annotation
         if isinstance(model, type) and issubclass(model, BaseModel):
-            out[section] = [name for name, f in model.model_fields.items()
-                            if SecretStr in (f.annotation, *get_args(f.annotation))]
+            out[section] = [
+                name
+                for name, f in model.model_fields.items()
+                if SecretStr in (f.annotation, *get_args(f.annotation))
+            ]
     return out
 
 

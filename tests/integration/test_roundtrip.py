@@ -49,36 +49,63 @@ def test_filter_scores_every_document(corpus: Path, docs: list[Document], tmp_pa
     _mira(["filter", str(corpus), "--repo", str(repo), "--out", str(tmp_path / "out")])
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["in"] == len(docs) and summary["dead_letter"] == 0
-    kept = {json.loads(x)["id"]: json.loads(x)["meta"]
-            for name in ("accepted", "rejected")
-            for x in (tmp_path / "out" / f"{name}.jsonl").read_text().splitlines()}
+    kept = {
+        json.loads(x)["id"]: json.loads(x)["meta"]
+        for name in ("accepted", "rejected")
+        for x in (tmp_path / "out" / f"{name}.jsonl").read_text().splitlines()
+    }
     assert kept == {d.id: d.meta for d in docs}  # meta survives Parquet's JSON-string column
 
 
-def test_produce_sends_every_document(corpus: Path, docs: list[Document],
-                                      kafka_broker: Any) -> None:
+def test_produce_sends_every_document(
+    corpus: Path, docs: list[Document], kafka_broker: Any
+) -> None:
     from tests.integration.streaming.kafkautil import read_all
 
     topic = f"roundtrip-{uuid.uuid4().hex[:8]}"
-    res = _mira(["produce", str(corpus), "--topic", topic, "--create-topic", "--bootstrap",
-                 kafka_broker.bootstrap, "--json"])
+    res = _mira(
+        [
+            "produce",
+            str(corpus),
+            "--topic",
+            topic,
+            "--create-topic",
+            "--bootstrap",
+            kafka_broker.bootstrap,
+            "--json",
+        ]
+    )
     assert json.loads(res.stdout.splitlines()[-1])["sent"] == len(docs)
     out = read_all(kafka_broker.bootstrap, [topic], {d.id for d in docs}, timeout_s=60)
     got = {r.key.decode(): Document.model_validate_json(r.value) for r in out.records[topic]}
     assert got == {d.id: d for d in docs}
 
 
-def test_discover_reads_every_document_and_groups_them(corpus: Path, docs: list[Document],
-                                                       tmp_path: Path) -> None:
+def test_discover_reads_every_document_and_groups_them(
+    corpus: Path, docs: list[Document], tmp_path: Path
+) -> None:
     from discovery.corpus import load_corpus
     from mira.settings import DocumentSettings
 
     loaded = load_corpus([corpus], DocumentSettings())
     assert not loaded.refused
     assert sorted(d.id for ds in loaded.by_source.values() for d in ds) == sorted(
-        d.id for d in docs)
-    _mira(["discover", "groups", "--corpus", str(corpus), "--run", str(tmp_path / "run"),
-           "--k", "2", "--samples-per-source", "2"])
+        d.id for d in docs
+    )
+    _mira(
+        [
+            "discover",
+            "groups",
+            "--corpus",
+            str(corpus),
+            "--run",
+            str(tmp_path / "run"),
+            "--k",
+            "2",
+            "--samples-per-source",
+            "2",
+        ]
+    )
     grouping = json.loads((tmp_path / "run" / "grouping.json").read_text())
     assert {s for g in grouping["groups"] for s in g["sources"]} == {d.source for d in docs}
     report = json.loads((tmp_path / "run" / "discover.json").read_text())

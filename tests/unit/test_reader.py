@@ -25,9 +25,12 @@ def test_jsonl_keeps_raw_bytes_line_numbers_and_blank_lines(tmp_path: Path) -> N
     path = tmp_path / "a.jsonl"
     path.write_bytes(b'{"id": "1"}\r\n\n  \n\xff\n{"id": "2"}')
     assert list(read_records([path], 100)) == [
-        RawRecord(f"{path}:1", b'{"id": "1"}', 11), RawRecord(f"{path}:2", b"", 0),
-        RawRecord(f"{path}:3", b"  ", 2), RawRecord(f"{path}:4", b"\xff", 1),
-        RawRecord(f"{path}:5", b'{"id": "2"}', 11)]
+        RawRecord(f"{path}:1", b'{"id": "1"}', 11),
+        RawRecord(f"{path}:2", b"", 0),
+        RawRecord(f"{path}:3", b"  ", 2),
+        RawRecord(f"{path}:4", b"\xff", 1),
+        RawRecord(f"{path}:5", b'{"id": "2"}', 11),
+    ]
 
 
 def test_an_overlong_line_is_cut_and_measured_not_held(tmp_path: Path) -> None:
@@ -48,14 +51,24 @@ def test_gzip_jsonl_and_stdin(tmp_path: Path) -> None:
 
 
 def test_parquet_rows_pass_through_the_one_adapter(tmp_path: Path) -> None:
-    table = pa.table({"id": ["p1", "p2", None], "source": ["s", "s", "s"],
-                      "text": ["a", "b", "c"], "meta": ['{"lang": "py"}', None, "not json"]})
+    table = pa.table(
+        {
+            "id": ["p1", "p2", None],
+            "source": ["s", "s", "s"],
+            "text": ["a", "b", "c"],
+            "meta": ['{"lang": "py"}', None, "not json"],
+        }
+    )
     path = tmp_path / "d.parquet"
     pq.write_table(table, path)
     rows = list(read_records([path], 1000))
     assert [r.origin for r in rows] == [f"{path}:1", f"{path}:2", f"{path}:3"]
-    assert json.loads(rows[0].raw) == {"id": "p1", "source": "s", "text": "a",
-                                       "meta": {"lang": "py"}}
+    assert json.loads(rows[0].raw) == {
+        "id": "p1",
+        "source": "s",
+        "text": "a",
+        "meta": {"lang": "py"},
+    }
     assert "meta" not in json.loads(rows[1].raw)
     verdicts = [admit(r.raw, DocumentSettings(), r.size) for r in rows]
     assert isinstance(verdicts[0], Document) and verdicts[0].meta == {"lang": "py"}

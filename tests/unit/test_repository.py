@@ -51,8 +51,11 @@ def test_missing_files_and_unverifiable_models_are_refused(tmp_path: Path) -> No
     (repo / "mira_b" / "1" / "model.onnx").unlink()
     with pytest.raises(ManifestError, match="is missing"):
         verify_models(repo, manifest)
-    bare = manifest.model_copy(update={"groups": {
-        g: gm.model_copy(update={"files": {}}) for g, gm in manifest.groups.items()}})
+    bare = manifest.model_copy(
+        update={
+            "groups": {g: gm.model_copy(update={"files": {}}) for g, gm in manifest.groups.items()}
+        }
+    )
     with pytest.raises(ManifestError, match="lists no model files"):
         verify_models(repo, bare)
 
@@ -62,8 +65,9 @@ def test_filter_refuses_a_tampered_model_in_one_line(tmp_path: Path) -> None:
     tamper(repo)
     src = tmp_path / "in.jsonl"
     src.write_text(json.dumps({"id": "1", "source": "s1", "text": "t"}) + "\n")
-    res = CliRunner().invoke(main, ["filter", str(src), "--repo", str(repo), "--out",
-                                    str(tmp_path / "out")])
+    res = CliRunner().invoke(
+        main, ["filter", str(src), "--repo", str(repo), "--out", str(tmp_path / "out")]
+    )
     assert res.exit_code == 1
     assert "does not match the manifest" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "out" / "accepted.jsonl").exists()
@@ -83,7 +87,8 @@ def test_a_previous_manifest_version_is_read_and_upgraded(tmp_path: Path) -> Non
 
 
 def test_a_reload_onto_a_tampered_model_is_refused_and_the_old_manifest_stays(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     from mira.settings import MiraSettings, ScorerSettings
     from scorer.reload import Reloader
 
@@ -101,7 +106,17 @@ def test_a_reload_onto_a_tampered_model_is_refused_and_the_old_manifest_stays(
 def test_score_refuses_to_start_on_a_tampered_model(tmp_path: Path) -> None:
     repo = tiny_repo(tmp_path)
     tamper(repo)
-    res = CliRunner().invoke(main, ["score", "--manifest", str(repo / "mira_manifest.json"),
-                                    "--metrics-port", "0", "--bootstrap", "127.0.0.1:1"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "score",
+            "--manifest",
+            str(repo / "mira_manifest.json"),
+            "--metrics-port",
+            "0",
+            "--bootstrap",
+            "127.0.0.1:1",
+        ],
+    )
     assert res.exit_code == 2, res.output
     assert "does not match the manifest" in res.output and "Traceback" not in res.output

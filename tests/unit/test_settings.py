@@ -35,8 +35,9 @@ def _triple(s: MiraSettings) -> tuple[str, str, int]:
 
 
 def test_precedence_file_env_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = _yaml(tmp_path, "kafka:\n  bootstrap: file:1\n  client_id: from-file\n"
-                          "producer:\n  linger_ms: 5\n")
+    cfg = _yaml(
+        tmp_path, "kafka:\n  bootstrap: file:1\n  client_id: from-file\nproducer:\n  linger_ms: 5\n"
+    )
     s = load_settings(cfg)
     assert _triple(s) == ("file:1", "from-file", 5)
     monkeypatch.setenv("MIRA_KAFKA_BOOTSTRAP", "env:2")

@@ -21,7 +21,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_secret_from_a_file_drops_one_trailing_newline(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "password"
     path.write_text(SECRET + "\n")
     monkeypatch.setenv("MIRA_KAFKA_SASL_PASSWORD_FILE", str(path))
@@ -33,14 +34,21 @@ def test_secret_from_a_file_drops_one_trailing_newline(
         assert SECRET not in repr(s) and SECRET not in s.model_dump_json()
 
 
-@pytest.mark.parametrize(("content", "set_env", "message"), [
-    (None, False, "cannot read MIRA_KAFKA_SASL_PASSWORD_FILE="),
-    ("", False, "is empty"),
-    (SECRET, True, "keep one"),
-])
+@pytest.mark.parametrize(
+    ("content", "set_env", "message"),
+    [
+        (None, False, "cannot read MIRA_KAFKA_SASL_PASSWORD_FILE="),
+        ("", False, "is empty"),
+        (SECRET, True, "keep one"),
+    ],
+)
 def test_secret_file_errors_are_one_line_without_the_value(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, set_env: bool,
-        message: str) -> None:
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    content: str | None,
+    set_env: bool,
+    message: str,
+) -> None:
     path = tmp_path / "password"
     if content is not None:
         path.write_text(content)
@@ -60,12 +68,16 @@ def test_only_secret_fields_take_a_file(tmp_path: Path, monkeypatch: pytest.Monk
         load_settings()
 
 
-@pytest.mark.parametrize("env", [
-    {"MIRA_KAFKA_SASL_PASSWORDD": SECRET},  # misspelt: an unknown field
-    {"MIRA_TEACHER_API_KEYS": SECRET},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"MIRA_KAFKA_SASL_PASSWORDD": SECRET},  # misspelt: an unknown field
+        {"MIRA_TEACHER_API_KEYS": SECRET},
+    ],
+)
 def test_invalid_values_that_may_be_secrets_are_masked(
-        monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(SettingsError, match=r"= \*\*\*") as err:
@@ -85,9 +97,15 @@ def test_triton_tls_kwargs(tmp_path: Path) -> None:
     assert TritonSettings().grpc_tls_kwargs() == {}
     ca, cert, key = tmp_path / "ca.pem", tmp_path / "c.pem", tmp_path / "c.key"
     assert TritonSettings(ssl=True, ssl_root_cert=ca).grpc_tls_kwargs() == {
-        "ssl": True, "root_certificates": str(ca)}
+        "ssl": True,
+        "root_certificates": str(ca),
+    }
     mutual = TritonSettings(ssl=True, ssl_root_cert=ca, ssl_cert=cert, ssl_key=key)
-    assert mutual.grpc_tls_kwargs() == {"ssl": True, "root_certificates": str(ca),
-                                        "certificate_chain": str(cert), "private_key": str(key)}
+    assert mutual.grpc_tls_kwargs() == {
+        "ssl": True,
+        "root_certificates": str(ca),
+        "certificate_chain": str(cert),
+        "private_key": str(key),
+    }
     with pytest.raises(ValueError, match="go together"):
         TritonSettings(ssl=True, ssl_cert=cert)

@@ -17,11 +17,22 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_stream_bench_smoke(kafka_broker: Any, small_corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    env = {**os.environ, "MIRA_KAFKA_BOOTSTRAP": kafka_broker.bootstrap,
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "stream.py"), "--smoke",
-                           "--corpus", str(small_corpus), "--json", str(out)],
-                          env=env, capture_output=True, text=True, timeout=600)
+    env = {**os.environ, "MIRA_KAFKA_BOOTSTRAP": kafka_broker.bootstrap, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "stream.py"),
+            "--smoke",
+            "--corpus",
+            str(small_corpus),
+            "--json",
+            str(out),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (row,) = json.loads(out.read_text())["rows"]
     assert row["docs"] > 0 and row["total_ms"] > 0 and row["tokenizer_alone_ms"] > 0

@@ -34,25 +34,52 @@ def _done(db: Path) -> int:
         return 0
     try:
         with sqlite3.connect(db, timeout=1) as con:
-            return int(con.execute("SELECT COUNT(*) FROM answers WHERE teacher LIKE 'local:%' "
-                                   "AND rubric_version NOT LIKE 'propose:%'").fetchone()[0])
+            return int(
+                con.execute(
+                    "SELECT COUNT(*) FROM answers WHERE teacher LIKE 'local:%' "
+                    "AND rubric_version NOT LIKE 'propose:%'"
+                ).fetchone()[0]
+            )
     except sqlite3.OperationalError:
         return 0
 
 
-def test_sigkill_then_resume(teacher_run: Path, small_corpus: Path, local_teacher: Any,
-                             tmp_path: Path) -> None:
+def test_sigkill_then_resume(
+    teacher_run: Path, small_corpus: Path, local_teacher: Any, tmp_path: Path
+) -> None:
     run = RunDir(tmp_path / "run")
     shutil.copytree(teacher_run / "rubrics", run.root / "rubrics")
     shutil.copyfile(teacher_run / "grouping.json", run.grouping)
     group = run.read_grouping().groups[0].name
-    cmd = [sys.executable, "-m", "mira.cli", "discover", "annotate", "--corpus", str(small_corpus),
-           "--run", str(run.root), "--group", group, "--batch-size", str(BATCH),
-           "--docs-per-group", str(SIZES["docs_per_group"]), "--max-chars",
-           str(SIZES["max_chars"]), "--rationale-tokens", str(SIZES["rationale_tokens"]),
-           "--seed", str(SIZES["seed"])]
-    proc = subprocess.Popen(cmd, env=os.environ | {"HF_HUB_OFFLINE": "1"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    cmd = [
+        sys.executable,
+        "-m",
+        "mira.cli",
+        "discover",
+        "annotate",
+        "--corpus",
+        str(small_corpus),
+        "--run",
+        str(run.root),
+        "--group",
+        group,
+        "--batch-size",
+        str(BATCH),
+        "--docs-per-group",
+        str(SIZES["docs_per_group"]),
+        "--max-chars",
+        str(SIZES["max_chars"]),
+        "--rationale-tokens",
+        str(SIZES["rationale_tokens"]),
+        "--seed",
+        str(SIZES["seed"]),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        env=os.environ | {"HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 240
     while _done(run.cache) < BATCH:
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
@@ -73,9 +100,16 @@ def test_sigkill_then_resume(teacher_run: Path, small_corpus: Path, local_teache
 
     local_teacher.complete = counting
     try:
-        out = drive(("annotate",), corpus_of(small_corpus), run,
-                    TeacherSettings(batch_size=BATCH), sizes(**SIZES), {}, only=[group],
-                    teacher=local_teacher)
+        out = drive(
+            ("annotate",),
+            corpus_of(small_corpus),
+            run,
+            TeacherSettings(batch_size=BATCH),
+            sizes(**SIZES),
+            {},
+            only=[group],
+            teacher=local_teacher,
+        )
     finally:
         del local_teacher.complete
     assert sum(asked) == SIZES["docs_per_group"] - cached  # only the unfinished documents

@@ -32,12 +32,15 @@ def test_artifacts_validate(teacher_run: Path, small_corpus: Path) -> None:
         rubric = RubricArtifact.model_validate_json(run.rubric(g.name).read_text())
         assert 1 <= len(rubric.anchors) <= TEACHER_RUN["anchors"]
         assert rubric.teacher.startswith("local:")
-        assert rubric.version == content_version(g.name, rubric.teacher, rubric.prompt_hash,
-                                                 rubric.sample_ids, rubric.anchors)
+        assert rubric.version == content_version(
+            g.name, rubric.teacher, rubric.prompt_hash, rubric.sample_ids, rubric.anchors
+        )
         lines = run.anchors(g.name).read_text().splitlines()
         assert [Anchor.model_validate_json(x).name for x in lines] == rubric.anchor_names()
-        rows = [Annotation.model_validate_json(x)
-                for x in run.annotations(g.name).read_text().splitlines()]
+        rows = [
+            Annotation.model_validate_json(x)
+            for x in run.annotations(g.name).read_text().splitlines()
+        ]
         assert len(rows) >= TEACHER_RUN["docs_per_group"] // 2, "most docs must be labelled"
         for row in rows:
             assert set(row.scores) == set(rubric.anchor_names())
@@ -51,8 +54,15 @@ def test_artifacts_validate(teacher_run: Path, small_corpus: Path) -> None:
 
 def test_rerun_asks_nothing(teacher_run: Path, small_corpus: Path, local_teacher: Any) -> None:
     before = local_teacher.generated_tokens
-    drive(("rubrics", "annotate"), corpus_of(small_corpus), RunDir(teacher_run),
-          TeacherSettings(batch_size=8), sizes(), {}, teacher=local_teacher)
+    drive(
+        ("rubrics", "annotate"),
+        corpus_of(small_corpus),
+        RunDir(teacher_run),
+        TeacherSettings(batch_size=8),
+        sizes(),
+        {},
+        teacher=local_teacher,
+    )
     assert local_teacher.generated_tokens == before
 
 

@@ -44,8 +44,22 @@ def served_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     exe = Path(sys.executable).with_name("transformers")
     env = os.environ | {"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     with log.open("wb") as fh:
-        proc = subprocess.Popen([str(exe), "serve", folder, "--host", "127.0.0.1", "--port",
-                                 str(port), "--device", "cpu"], stdout=fh, stderr=fh, env=env)
+        proc = subprocess.Popen(
+            [
+                str(exe),
+                "serve",
+                folder,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--device",
+                "cpu",
+            ],
+            stdout=fh,
+            stderr=fh,
+            env=env,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -67,19 +81,22 @@ def served_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
             proc.kill()
 
 
-def test_all_stages_over_http(served_model: tuple[str, str], small_corpus: Path,
-                              teacher_run: Path, tmp_path: Path) -> None:
+def test_all_stages_over_http(
+    served_model: tuple[str, str], small_corpus: Path, teacher_run: Path, tmp_path: Path
+) -> None:
     url, model = served_model
-    teacher = OpenAITeacher(url, model, timeout_s=120, concurrency=2, max_new_tokens=160,
-                            max_retries=1, seed=3)
+    teacher = OpenAITeacher(
+        url, model, timeout_s=120, concurrency=2, max_new_tokens=160, max_retries=1, seed=3
+    )
     run = RunDir(tmp_path / "run")
     corpus = corpus_of(small_corpus)
     ds = sizes(**SIZES)
     # same grouping options as teacher_run, so group names match it (deterministic)
     drive(("groups",), corpus, run, TeacherSettings(), ds, {})
     assert run.grouping.read_text() == (teacher_run / "grouping.json").read_text()
-    summary = drive(("rubrics",), corpus, run, TeacherSettings(batch_size=3), ds, {},
-                    teacher=teacher)
+    summary = drive(
+        ("rubrics",), corpus, run, TeacherSettings(batch_size=3), ds, {}, teacher=teacher
+    )
     report = json.loads(run.report.read_text())
     for g in GroupingArtifact.model_validate_json(run.grouping.read_text()).groups:
         stats = report[f"rubrics:{g.name}"]
@@ -91,21 +108,27 @@ def test_all_stages_over_http(served_model: tuple[str, str], small_corpus: Path,
             assert stats["failed"] == stats["docs"] and "error" in stats
             assert not run.rubric(g.name).exists()
             shutil.copytree(teacher_run / "rubrics", run.root / "rubrics", dirs_exist_ok=True)
-    annotated = drive(("annotate",), corpus, run, TeacherSettings(batch_size=3), ds, {},
-                      teacher=teacher)
+    annotated = drive(
+        ("annotate",), corpus, run, TeacherSettings(batch_size=3), ds, {}, teacher=teacher
+    )
     teacher.close()
     report = json.loads(run.report.read_text())
     for group, written in annotated["annotations"].items():
         rubric = RubricArtifact.model_validate_json(run.rubric(group).read_text())
-        rows = [Annotation.model_validate_json(x)
-                for x in run.annotations(group).read_text().splitlines()]
+        rows = [
+            Annotation.model_validate_json(x)
+            for x in run.annotations(group).read_text().splitlines()
+        ]
         stats = report[f"annotate:{group}"]
         # every document is either labelled (and valid) or counted as failed: never silent
         assert stats["docs"] == SIZES["docs_per_group"] == stats["answered"] + stats["failed"]
         assert len(rows) == stats["answered"] == written
-        assert all(r.teacher == f"openai:{model}" and r.rubric_version == rubric.version
-                   and set(r.scores) == set(rubric.anchor_names()) for r in rows)
-    assert set(annotated["annotations"]) == {g.name for g in
-                                             run.read_grouping().groups}
+        assert all(
+            r.teacher == f"openai:{model}"
+            and r.rubric_version == rubric.version
+            and set(r.scores) == set(rubric.anchor_names())
+            for r in rows
+        )
+    assert set(annotated["annotations"]) == {g.name for g in run.read_grouping().groups}
     assert teacher.structured == "json_schema"  # transformers serve ignores, not rejects, it
     assert teacher.http_requests >= 2 * (SIZES["samples_per_group"] + SIZES["docs_per_group"])

@@ -34,14 +34,17 @@ class Exported:
 
 
 @pytest.fixture(scope="module")
-def exported(teacher_run: Path, small_corpus: Path,
-             tmp_path_factory: pytest.TempPathFactory) -> Exported:
+def exported(
+    teacher_run: Path, small_corpus: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Exported:
     run = tmp_path_factory.mktemp("distill") / "run"
     shutil.copytree(teacher_run, run, ignore=shutil.ignore_patterns("students", "cache.sqlite"))
     assert list((run / "annotations").glob("*.jsonl")), f"{teacher_run} has no annotations"
     groups = distill(run, max_epochs=15, patience=4)
-    cards = [StudentCard.model_validate_json((run / "students" / g / "student.json").read_text())
-             for g in groups]
+    cards = [
+        StudentCard.model_validate_json((run / "students" / g / "student.json").read_text())
+        for g in groups
+    ]
     repo = run / "repo"
     manifest, cal = export(run, small_corpus, repo, budget=BUDGET, calibration_docs=100_000)
     return Exported(run, repo, manifest, cal, cards)
@@ -67,21 +70,24 @@ def test_students_are_trained_on_teacher_labels_and_report_metrics(exported: Exp
 def test_manifest_checksums_and_layout(exported: Exported) -> None:
     m = exported.manifest
     assert m == RepositoryManifest.model_validate_json(
-        (exported.repo / "mira_manifest.json").read_text())
+        (exported.repo / "mira_manifest.json").read_text()
+    )
     assert (exported.repo / m.tokenizer).is_file()
     for gm in m.groups.values():
         assert (exported.repo / gm.model / "config.pbtxt").is_file()
-        assert set(gm.files) == {f"{gm.model}/{gm.version}/model.onnx",
-                                 f"{gm.model}/{gm.version}/model.py"}
+        assert set(gm.files) == {
+            f"{gm.model}/{gm.version}/model.onnx",
+            f"{gm.model}/{gm.version}/model.py",
+        }
         for rel, digest in gm.files.items():
             assert sha256_file(exported.repo / rel) == digest
     parity = json.loads((exported.run / "export" / "export.json").read_text())["models"]
     assert all(v["parity_max_abs_diff"] <= 1e-4 for v in parity.values())
 
 
-def test_kept_token_share_meets_budget_on_calibration_corpus(exported: Exported,
-                                                             small_corpus: Path,
-                                                             tmp_path: Path) -> None:
+def test_kept_token_share_meets_budget_on_calibration_corpus(
+    exported: Exported, small_corpus: Path, tmp_path: Path
+) -> None:
     assert abs(exported.cal.retention.kept_share - BUDGET) <= 0.02
     summary = filter_repo(exported.repo, [small_corpus], tmp_path / "out")
     d = summary.as_dict()
@@ -89,27 +95,43 @@ def test_kept_token_share_meets_budget_on_calibration_corpus(exported: Exported,
     assert abs(d["kept_token_share"] - BUDGET) <= 0.02
 
 
-def test_filter_dead_letters_every_malformed_line(exported: Exported, small_corpus: Path,
-                                                  tmp_path: Path) -> None:
+def test_filter_dead_letters_every_malformed_line(
+    exported: Exported, small_corpus: Path, tmp_path: Path
+) -> None:
     good = small_corpus.read_bytes().splitlines()[:20]
-    bad = [b"{not json", b"\xff\xfe\xfd", b'{"id": "x", "source": "s"}', b"[1]",
-           b'{"id": "", "source": "s", "text": "t"}', b'{"id": 5, "source": "s", "text": "t"}']
+    bad = [
+        b"{not json",
+        b"\xff\xfe\xfd",
+        b'{"id": "x", "source": "s"}',
+        b"[1]",
+        b'{"id": "", "source": "s", "text": "t"}',
+        b'{"id": 5, "source": "s", "text": "t"}',
+    ]
     mixed = tmp_path / "mixed.jsonl"
     mixed.write_bytes(b"\n".join(good[:10] + bad + good[10:]) + b"\n")
     out = tmp_path / "out"
     summary = filter_repo(exported.repo, [mixed], out, 8)
-    counts = {k: len((out / f"{k}.jsonl").read_bytes().splitlines())
-              for k in ("accepted", "rejected", "dead_letter")}
+    counts = {
+        k: len((out / f"{k}.jsonl").read_bytes().splitlines())
+        for k in ("accepted", "rejected", "dead_letter")
+    }
     assert summary.count["in"] == 26 == sum(counts.values())
     assert counts["dead_letter"] == 6
     dead = [json.loads(x) for x in (out / "dead_letter.jsonl").read_text().splitlines()]
     assert [d["origin"] for d in dead] == [f"{mixed}:{i}" for i in range(11, 17)]
-    assert [d["error"] for d in dead] == ["invalid_json", "bad_utf8", "missing_field",
-                                          "not_an_object", "invalid_id", "invalid_id"]
+    assert [d["error"] for d in dead] == [
+        "invalid_json",
+        "bad_utf8",
+        "missing_field",
+        "not_an_object",
+        "invalid_id",
+        "invalid_id",
+    ]
 
 
-def test_triton_serves_the_repository_with_ort_scores(exported: Exported, small_corpus: Path,
-                                                      triton_factory) -> None:  # type: ignore[no-untyped-def]
+def test_triton_serves_the_repository_with_ort_scores(
+    exported: Exported, small_corpus: Path, triton_factory
+) -> None:  # type: ignore[no-untyped-def]
     import tritonclient.grpc as grpcclient
 
     m = exported.manifest
@@ -118,29 +140,42 @@ def test_triton_serves_the_repository_with_ort_scores(exported: Exported, small_
     ort = OrtBackend.from_repository(exported.repo, model_refs(m), threads=None)
     client = grpcclient.InferenceServerClient(server.grpc_url)
     docs = corpus_docs(small_corpus, 24)
-    texts = [pre_cut(d.text, m.chars_per_token_of(d.source), m.max_length, m.max_chars, 1.3)
-             for d in docs]
+    texts = [
+        pre_cut(d.text, m.chars_per_token_of(d.source), m.max_length, m.max_chars, 1.3)
+        for d in docs
+    ]
     for gm in m.groups.values():
         server.load_model(gm.model)
         ids, mask = tok.encode(texts)
-        inputs = [grpcclient.InferInput("input_ids", list(ids.shape), "INT64"),
-                  grpcclient.InferInput("attention_mask", list(mask.shape), "INT64")]
+        inputs = [
+            grpcclient.InferInput("input_ids", list(ids.shape), "INT64"),
+            grpcclient.InferInput("attention_mask", list(mask.shape), "INT64"),
+        ]
         inputs[0].set_data_from_numpy(ids)
         inputs[1].set_data_from_numpy(mask)
-        res = client.infer(gm.model, inputs, outputs=[grpcclient.InferRequestedOutput("anchors"),
-                                                      grpcclient.InferRequestedOutput("score")])
+        res = client.infer(
+            gm.model,
+            inputs,
+            outputs=[
+                grpcclient.InferRequestedOutput("anchors"),
+                grpcclient.InferRequestedOutput("score"),
+            ],
+        )
         anchors, score = asyncio.run(ort.score(ModelRef(gm.model, gm.version), ids, mask))
         assert res.as_numpy("anchors").shape == (len(docs), len(gm.anchors))
         np.testing.assert_allclose(res.as_numpy("anchors"), anchors, atol=1e-4, rtol=0)
-        np.testing.assert_allclose(res.as_numpy("score").reshape(-1), score.reshape(-1),
-                                   atol=1e-4, rtol=0)
+        np.testing.assert_allclose(
+            res.as_numpy("score").reshape(-1), score.reshape(-1), atol=1e-4, rtol=0
+        )
 
 
-def test_reexport_adds_a_version_and_keeps_the_old_one(exported: Exported,
-                                                       small_corpus: Path) -> None:
+def test_reexport_adds_a_version_and_keeps_the_old_one(
+    exported: Exported, small_corpus: Path
+) -> None:
     old = {rel: d for gm in exported.manifest.groups.values() for rel, d in gm.files.items()}
-    manifest, _ = export(exported.run, small_corpus, exported.repo, budget=BUDGET,
-                         calibration_docs=50)
+    manifest, _ = export(
+        exported.run, small_corpus, exported.repo, budget=BUDGET, calibration_docs=50
+    )
     for group, gm in manifest.groups.items():
         assert gm.version == exported.manifest.groups[group].version + 1
     for rel, digest in old.items():

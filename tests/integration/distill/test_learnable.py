@@ -48,8 +48,9 @@ def learned(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Lea
     docs = [Document.model_validate_json(x) for x in small_corpus.read_text("utf-8").splitlines()]
     rows = label_run(tmp / "run", docs, teacher)
     card = distill_group(tmp / "run", "all", cfg)
-    manifest, cal = export(tmp / "run", small_corpus, tmp / "repo", budget=BUDGET,
-                           calibration_docs=100_000)
+    manifest, cal = export(
+        tmp / "run", small_corpus, tmp / "repo", budget=BUDGET, calibration_docs=100_000
+    )
     summary = filter_repo(tmp / "repo", [small_corpus], tmp / "filtered")
     scored = {}
     for name in ("accepted", "rejected"):

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 SLOW_S = 0.6
 N, L = 4, 8  # every batch: 4 documents x 8 tokens
 
-SLOW_WRAPPER = '''
+SLOW_WRAPPER = """
 
 import time as _time
 
@@ -47,7 +47,7 @@ def _run_slow(self, request):
 
 
 TritonPythonModel._run = _run_slow
-'''
+"""
 
 
 def slow_repo(root: Path, log: Path) -> Path:
@@ -55,8 +55,9 @@ def slow_repo(root: Path, log: Path) -> Path:
     vdir = root / "mira_slow" / "1"
     vdir.mkdir(parents=True)
     (vdir / "model.onnx").write_bytes(onnx_model(0, 1))
-    (vdir / "model.py").write_text(MODEL_PY.read_text()
-                                   + SLOW_WRAPPER.format(slow=SLOW_S, log=str(log)))
+    (vdir / "model.py").write_text(
+        MODEL_PY.read_text() + SLOW_WRAPPER.format(slow=SLOW_S, log=str(log))
+    )
     config = config_pbtxt("mira_slow", K, "python", max_batch_size=8, queue_timeout_us=10**7)
     (root / "mira_slow" / "config.pbtxt").write_text(config)
     return root
@@ -68,7 +69,8 @@ def executions(log: Path) -> list[tuple[int, float, float]]:
 
 
 def test_timed_out_requests_are_never_computed_twice_at_once(
-        triton_factory: Any, tmp_path: Path) -> None:
+    triton_factory: Any, tmp_path: Path
+) -> None:
     log = tmp_path / "executions.log"
     server = triton_factory(slow_repo(tmp_path / "repo", log))
     server.load_model("mira_slow")
@@ -85,8 +87,10 @@ def test_timed_out_requests_are_never_computed_twice_at_once(
             batches = [np.full((N, L), 1000 + b, np.int64) for b in range(6)]
             for ids in batches:
                 ids[:, 1] = ids[0, 0] - 1000  # the batch number, logged by the model
-            calls = [engine._call(ModelRef("mira_slow", 1), K, ids, np.ones_like(ids), "slow")
-                     for ids in batches]
+            calls = [
+                engine._call(ModelRef("mira_slow", 1), K, ids, np.ones_like(ids), "slow")
+                for ids in batches
+            ]
             return await asyncio.wait_for(asyncio.gather(*calls), timeout=90)
         finally:
             await backend.close()

@@ -23,8 +23,11 @@ N_DOCS = 10_000
 @pytest.fixture(scope="module")
 def ten_thousand(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """small_corpus documents repeated with distinct ids up to 10,000 lines."""
-    docs = [Document.model_validate_json(line)
-            for line in small_corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    docs = [
+        Document.model_validate_json(line)
+        for line in small_corpus.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     assert docs, "small_corpus is empty"
     path = tmp_path_factory.mktemp("produce") / "docs.jsonl"
     with path.open("w", encoding="utf-8") as out:
@@ -44,9 +47,14 @@ def _invoke(args: list[str]) -> tuple[int, str]:
 
 
 def _consume(bootstrap: str, topic: str, expected: int) -> dict[bytes, bytes]:
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             enable_auto_commit=False, consumer_timeout_ms=5000,
-                             fetch_max_bytes=50 * 1024 * 1024)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=5000,
+        fetch_max_bytes=50 * 1024 * 1024,
+    )
     got: dict[bytes, bytes] = {}
     try:
         for message in consumer:
@@ -60,8 +68,20 @@ def _consume(bootstrap: str, topic: str, expected: int) -> dict[bytes, bytes]:
 
 def test_produce_10k_and_consume_back(kafka_broker, ten_thousand: Path) -> None:
     topic = _topic()
-    code, out = _invoke(["produce", str(ten_thousand), "--bootstrap", kafka_broker.bootstrap,
-                         "--topic", topic, "--create-topic", "--partitions", "3", "--json"])
+    code, out = _invoke(
+        [
+            "produce",
+            str(ten_thousand),
+            "--bootstrap",
+            kafka_broker.bootstrap,
+            "--topic",
+            topic,
+            "--create-topic",
+            "--partitions",
+            "3",
+            "--json",
+        ]
+    )
     assert code == 0, out
     summary = json.loads(out.strip().splitlines()[-1])
     want = {}
@@ -83,10 +103,20 @@ def test_rejects_file_and_strict(kafka_broker, tmp_path: Path) -> None:
     path.write_text("\n".join([good, "{broken", good.replace('"a"', '"b"')]) + "\n")
     rejects = tmp_path / "rejects.jsonl"
     topic = _topic()
-    base = ["produce", str(path), "--bootstrap", kafka_broker.bootstrap, "--topic", topic,
-            "--create-topic", "--partitions", "1"]
-    code, out = _invoke([*base, "--rejects", str(rejects), "--json", "--compression", "zstd",
-                         "--rate", "1000"])
+    base = [
+        "produce",
+        str(path),
+        "--bootstrap",
+        kafka_broker.bootstrap,
+        "--topic",
+        topic,
+        "--create-topic",
+        "--partitions",
+        "1",
+    ]
+    code, out = _invoke(
+        [*base, "--rejects", str(rejects), "--json", "--compression", "zstd", "--rate", "1000"]
+    )
     assert code == 0, out
     assert json.loads(out.strip().splitlines()[-1])["rejected"] == 1
     letter = json.loads(rejects.read_text())
@@ -106,7 +136,8 @@ def test_delivery_failures_make_the_exit_code_non_zero(kafka_broker, tmp_path: P
         admin.close()
     path = tmp_path / "big.jsonl"
     path.write_text(json.dumps({"id": "big", "source": "s", "text": os.urandom(20_000).hex()}))
-    code, out = _invoke(["produce", str(path), "--bootstrap", kafka_broker.bootstrap,
-                         "--topic", topic, "--json"])
+    code, out = _invoke(
+        ["produce", str(path), "--bootstrap", kafka_broker.bootstrap, "--topic", topic, "--json"]
+    )
     assert code == 1, out
     assert json.loads(out.strip().splitlines()[-2])["failed"] == 1

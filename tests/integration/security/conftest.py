@@ -29,12 +29,16 @@ def secure_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tls_triton(secure_manifest: Path, tls_pki: Pki,
-               tmp_path_factory: pytest.TempPathFactory) -> Iterator[TritonServer]:
+def tls_triton(
+    secure_manifest: Path, tls_pki: Pki, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TritonServer]:
     """A real Triton whose gRPC endpoint requires mutual TLS (models loaded)."""
     ident = tls_pki["triton"]
-    server = TritonServer(secure_manifest.parent, tmp_path_factory.mktemp("triton-tls"),
-                          tls=TritonTls(ident.cert, ident.key, tls_pki.ca, mutual=True))
+    server = TritonServer(
+        secure_manifest.parent,
+        tmp_path_factory.mktemp("triton-tls"),
+        tls=TritonTls(ident.cert, ident.key, tls_pki.ca, mutual=True),
+    )
     try:
         began = time.monotonic()
         server.start()
@@ -47,11 +51,16 @@ def tls_triton(secure_manifest: Path, tls_pki: Pki,
 
 def triton_env(server: TritonServer, pki: Pki, client: str = "scorer") -> dict[str, str]:
     """MIRA_TRITON_* variables for a scorer reaching ``server`` over (mutual) TLS."""
-    out = {"MIRA_TRITON_GRPC_URL": server.grpc_url, "MIRA_TRITON_SSL": "true",
-           "MIRA_TRITON_SSL_ROOT_CERT": str(pki.ca)}
+    out = {
+        "MIRA_TRITON_GRPC_URL": server.grpc_url,
+        "MIRA_TRITON_SSL": "true",
+        "MIRA_TRITON_SSL_ROOT_CERT": str(pki.ca),
+    }
     if server.tls is not None and server.tls.mutual:
-        out |= {"MIRA_TRITON_SSL_CERT": str(pki[client].cert),
-                "MIRA_TRITON_SSL_KEY": str(pki[client].key)}
+        out |= {
+            "MIRA_TRITON_SSL_CERT": str(pki[client].cert),
+            "MIRA_TRITON_SSL_KEY": str(pki[client].key),
+        }
     return out
 
 
@@ -64,10 +73,15 @@ def secure_topics(secure_kafka: SecureKafka) -> dict[str, str]:
     names["group"] = f"g{run}"
     names["txid"] = f"g{run}-tx"
     secure_kafka.grant(producer_acls("User:producer", names["docs"]))
-    secure_kafka.grant(scorer_acls(
-        "User:scorer", input_topic=names["docs"],
-        output_topics=[names["accepted"], names["rejected"], names["dlq"]],
-        group_id=names["group"], transactional_id=names["txid"]))
+    secure_kafka.grant(
+        scorer_acls(
+            "User:scorer",
+            input_topic=names["docs"],
+            output_topics=[names["accepted"], names["rejected"], names["dlq"]],
+            group_id=names["group"],
+            transactional_id=names["txid"],
+        )
+    )
     return names
 
 
@@ -82,8 +96,14 @@ def run_mira(args: list[str], env: dict[str, str], timeout_s: float = 120) -> Ru
     """``python -m mira.cli ARGS`` with ``env`` added; stdout and stderr together."""
     full = {**os.environ, **env, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     began = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "mira.cli", *args], env=full,
-                          capture_output=True, text=True, timeout=timeout_s, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "mira.cli", *args],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
     return Run(done.returncode, done.stdout + done.stderr, time.monotonic() - began)
 
 

@@ -34,7 +34,9 @@ def _nested(depth: int) -> Any:
 HOSTILE = {
     "json-bomb": b"[" * 30_000 + b"]" * 30_000,  # past the parser's nesting limit
     "deep-meta": b'{"id": "deep-meta", "source": "src_a", "text": "t", "meta": {"a": '
-                 + b"[" * 400 + b"]" * 400 + b"}}",  # likewise, inside a valid object
+    + b"[" * 400
+    + b"]" * 400
+    + b"}}",  # likewise, inside a valid object
     "bad-utf8": b'{"id": "bad-utf8", "source": "src_a", "text": "\xff\xfe"}',
     "not-an-object": b'"just a string"',
     "huge": _doc("huge", text="x" * 100_000),  # > MIRA_DOCUMENT_MAX_BYTES, < the broker's limit
@@ -43,8 +45,12 @@ HOSTILE = {
 
 
 def test_hostile_documents_are_dead_lettered_and_the_rest_scored(
-    secure_kafka: SecureKafka, tls_triton: TritonServer, tls_pki: Pki, secure_manifest: Path,
-    secure_topics: dict[str, str], secure_scorers: Any,
+    secure_kafka: SecureKafka,
+    tls_triton: TritonServer,
+    tls_pki: Pki,
+    secure_manifest: Path,
+    secure_topics: dict[str, str],
+    secure_scorers: Any,
 ) -> None:
     producer = KafkaProducer(**secure_kafka.client("producer"), acks="all")
     good = [f"good{i}" for i in range(50)]
@@ -56,23 +62,41 @@ def test_hostile_documents_are_dead_lettered_and_the_rest_scored(
         producer.send(secure_topics["docs"], key=key.encode(), value=_doc(key), partition=0)
     producer.flush()
     producer.close()
-    env = {**scorer_env(secure_kafka.bootstrap, secure_topics, secure_manifest,
-                        tls_triton.grpc_url, "exactly-once"),
-           "MIRA_SCORER_TRANSACTIONAL_ID": secure_topics["txid"],
-           "MIRA_DOCUMENT_MAX_BYTES": str(64 * 1024),
-           **secure_kafka.env("scorer"), **triton_env(tls_triton, tls_pki)}
+    env = {
+        **scorer_env(
+            secure_kafka.bootstrap,
+            secure_topics,
+            secure_manifest,
+            tls_triton.grpc_url,
+            "exactly-once",
+        ),
+        "MIRA_SCORER_TRANSACTIONAL_ID": secure_topics["txid"],
+        "MIRA_DOCUMENT_MAX_BYTES": str(64 * 1024),
+        **secure_kafka.env("scorer"),
+        **triton_env(tls_triton, tls_pki),
+    }
     scorer = secure_scorers(env)
     topics = [secure_topics[t] for t in ("accepted", "rejected", "dlq")]
-    out = read_all(secure_kafka.bootstrap, topics, set(good), timeout_s=60,
-                   client=secure_kafka.admin())
+    out = read_all(
+        secure_kafka.bootstrap, topics, set(good), timeout_s=60, client=secure_kafka.admin()
+    )
     scorer.check_alive()
     assert scorer.terminate() == 0, scorer.tail()
-    dead = {r.key.decode(): dict(r.headers).get("mira-error", b"").decode()
-            for r in out.records[secure_topics["dlq"]]}
+    dead = {
+        r.key.decode(): dict(r.headers).get("mira-error", b"").decode()
+        for r in out.records[secure_topics["dlq"]]
+    }
     scored = set(out.ids(secure_topics["accepted"]) + out.ids(secure_topics["rejected"]))
-    print(f"\n{len(HOSTILE)} hostile documents: dead-lettered {dead}; "
-          f"scored {len(scored & set(good))}/{len(good)} good ones after them")
+    print(
+        f"\n{len(HOSTILE)} hostile documents: dead-lettered {dead}; "
+        f"scored {len(scored & set(good))}/{len(good)} good ones after them"
+    )
     assert set(good) <= scored, "documents after hostile ones not scored"
-    assert dead == {"json-bomb": "too_deep", "deep-meta": "too_deep", "bad-utf8": "bad_utf8",
-                    "not-an-object": "not_an_object", "huge": "too_large",
-                    "control-chars": "invalid_text"}
+    assert dead == {
+        "json-bomb": "too_deep",
+        "deep-meta": "too_deep",
+        "bad-utf8": "bad_utf8",
+        "not-an-object": "not_an_object",
+        "huge": "too_large",
+        "control-chars": "invalid_text",
+    }

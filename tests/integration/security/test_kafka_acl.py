@@ -30,8 +30,9 @@ def _write(client: dict[str, object], topic: str) -> None:
 
 
 def _read_one(client: dict[str, object], topic: str, group: str | None) -> list[bytes]:
-    consumer = KafkaConsumer(topic, **client, group_id=group, auto_offset_reset="earliest",
-                             consumer_timeout_ms=5000)
+    consumer = KafkaConsumer(
+        topic, **client, group_id=group, auto_offset_reset="earliest", consumer_timeout_ms=5000
+    )
     try:
         first = next(iter(consumer), None)  # the first record, or none within 5 s
         return [first.value] if first is not None else []
@@ -46,7 +47,8 @@ def test_secure_broker_started(secure_kafka: SecureKafka) -> None:
 
 
 def test_scorer_reads_its_input_but_cannot_write_it_nor_anything_else(
-        secure_kafka: SecureKafka, secure_topics: dict[str, str]) -> None:
+    secure_kafka: SecureKafka, secure_topics: dict[str, str]
+) -> None:
     _write(secure_kafka.client("producer"), secure_topics["docs"])
     scorer = secure_kafka.client("scorer")
     assert _read_one(scorer, secure_topics["docs"], secure_topics["group"]) == [b"v"]
@@ -61,7 +63,8 @@ def test_scorer_reads_its_input_but_cannot_write_it_nor_anything_else(
 
 
 def test_mtls_principal_is_the_certificate_name(
-        secure_kafka: SecureKafka, secure_topics: dict[str, str]) -> None:
+    secure_kafka: SecureKafka, secure_topics: dict[str, str]
+) -> None:
     """Mutual TLS: certificate CN=scorer is User:scorer, with the same ACLs as over SCRAM."""
     mtls = secure_kafka.mtls("scorer")
     _write(secure_kafka.mtls("producer"), secure_topics["docs"])
@@ -71,13 +74,17 @@ def test_mtls_principal_is_the_certificate_name(
 
 
 def test_mira_produce_as_scorer_or_nobody_is_refused_clearly(
-        secure_kafka: SecureKafka, secure_topics: dict[str, str], tmp_path: Path) -> None:
+    secure_kafka: SecureKafka, secure_topics: dict[str, str], tmp_path: Path
+) -> None:
     """`mira produce` stops at the first refusal: exit 1, one line naming the error and topic."""
     path = tmp_path / "docs.jsonl"
     path.write_bytes(DOC * 2000)
     for user in ("scorer", "nobody"):
-        done = run_mira(["produce", str(path), "--topic", secure_topics["docs"]],
-                        secure_kafka.env(user), timeout_s=60)
+        done = run_mira(
+            ["produce", str(path), "--topic", secure_topics["docs"]],
+            secure_kafka.env(user),
+            timeout_s=60,
+        )
         last = done.out.strip().splitlines()[-1]
         print(f"\nmira produce as {user}: exit {done.code} in {done.seconds:.1f} s: {last}")
         assert done.code == 1, done.out
@@ -95,8 +102,11 @@ def test_wrong_password_and_no_certificate_are_refused(secure_kafka: SecureKafka
     began = time.monotonic()
     with pytest.raises(KafkaTimeoutError):
         KafkaProducer(**wrong, bootstrap_timeout_ms=3000)
-    no_cert = {k: v for k, v in secure_kafka.mtls("producer").items()
-               if k not in ("ssl_certfile", "ssl_keyfile")}
+    no_cert = {
+        k: v
+        for k, v in secure_kafka.mtls("producer").items()
+        if k not in ("ssl_certfile", "ssl_keyfile")
+    }
     with pytest.raises(KafkaTimeoutError):
         KafkaProducer(**no_cert, bootstrap_timeout_ms=3000)
     with log.open("rb") as fh:

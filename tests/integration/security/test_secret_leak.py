@@ -54,18 +54,23 @@ def leaky(secure_kafka: SecureKafka, secure_topics: dict[str, str]) -> dict[str,
     secure_kafka.broker.add_users({USER: SECRET})
     secure_kafka.passwords[USER] = SECRET
     principal = f"User:{USER}"
-    secure_kafka.grant(producer_acls(principal, secure_topics["docs"]) + scorer_acls(
-        principal, input_topic=secure_topics["docs"],
-        output_topics=[secure_topics[t] for t in ("accepted", "rejected", "dlq")],
-        group_id=secure_topics["group"], transactional_id=secure_topics["txid"]))
+    secure_kafka.grant(
+        producer_acls(principal, secure_topics["docs"])
+        + scorer_acls(
+            principal,
+            input_topic=secure_topics["docs"],
+            output_topics=[secure_topics[t] for t in ("accepted", "rejected", "dlq")],
+            group_id=secure_topics["group"],
+            transactional_id=secure_topics["txid"],
+        )
+    )
     return secure_topics
 
 
 def _helps(env: dict[str, str]) -> dict[str, str]:
     runner = CliRunner(env=env)
     argvs = [[], *[[c] for c in COMMANDS], ["services", "up"], ["services", "status"]]
-    return {f"mira {' '.join(a)} --help": runner.invoke(main, [*a, "--help"]).output
-            for a in argvs}
+    return {f"mira {' '.join(a)} --help": runner.invoke(main, [*a, "--help"]).output for a in argvs}
 
 
 def _produce(secure_kafka: SecureKafka, topics: dict[str, str], tmp_path: Path) -> dict[str, str]:
@@ -74,24 +79,42 @@ def _produce(secure_kafka: SecureKafka, topics: dict[str, str], tmp_path: Path) 
     secret_file = tmp_path / "password"
     secret_file.write_text(SECRET + "\n")
     debug = {"MIRA_LOG_LEVEL": "DEBUG"}
-    inline = run_mira(["produce", str(path), "--topic", topics["docs"]],
-                      {**secure_kafka.env(USER), **debug})
-    from_file = run_mira(["produce", str(path), "--topic", topics["docs"]],
-                         {**secure_kafka.env(USER, password_file=secret_file), **debug})
-    refused = run_mira(["produce", str(path), "--topic", topics["accepted"] + "-nope"],
-                       {**secure_kafka.env(USER), **debug})
+    inline = run_mira(
+        ["produce", str(path), "--topic", topics["docs"]], {**secure_kafka.env(USER), **debug}
+    )
+    from_file = run_mira(
+        ["produce", str(path), "--topic", topics["docs"]],
+        {**secure_kafka.env(USER, password_file=secret_file), **debug},
+    )
+    refused = run_mira(
+        ["produce", str(path), "--topic", topics["accepted"] + "-nope"],
+        {**secure_kafka.env(USER), **debug},
+    )
     assert inline.code == 0 and from_file.code == 0, inline.out + from_file.out
     assert refused.code == 1 and "TopicAuthorizationFailedError" in refused.out, refused.out
-    return {"produce (env, DEBUG)": inline.out, "produce (_FILE, DEBUG)": from_file.out,
-            "produce refused (exception text)": refused.out}
+    return {
+        "produce (env, DEBUG)": inline.out,
+        "produce (_FILE, DEBUG)": from_file.out,
+        "produce refused (exception text)": refused.out,
+    }
 
 
-def _score(secure_kafka: SecureKafka, triton: TritonServer, pki: Pki, manifest: Path,
-           topics: dict[str, str], scorers: Any) -> dict[str, str]:
-    env = {**scorer_env(secure_kafka.bootstrap, topics, manifest, triton.grpc_url,
-                        "exactly-once"),
-           "MIRA_SCORER_TRANSACTIONAL_ID": topics["txid"], **secure_kafka.env(USER),
-           **triton_env(triton, pki), "MIRA_LOG_LEVEL": "DEBUG", "MIRA_LOG_JSON_FORMAT": "true"}
+def _score(
+    secure_kafka: SecureKafka,
+    triton: TritonServer,
+    pki: Pki,
+    manifest: Path,
+    topics: dict[str, str],
+    scorers: Any,
+) -> dict[str, str]:
+    env = {
+        **scorer_env(secure_kafka.bootstrap, topics, manifest, triton.grpc_url, "exactly-once"),
+        "MIRA_SCORER_TRANSACTIONAL_ID": topics["txid"],
+        **secure_kafka.env(USER),
+        **triton_env(triton, pki),
+        "MIRA_LOG_LEVEL": "DEBUG",
+        "MIRA_LOG_JSON_FORMAT": "true",
+    }
     scorer = scorers(env)
     scorer.wait_for("mira_commits_total", 1, timeout_s=90)
     pages = {}
@@ -140,8 +163,13 @@ def _status(secure_kafka: SecureKafka, tmp_path: Path) -> dict[str, str]:
 
 
 def test_the_password_never_appears(
-    secure_kafka: SecureKafka, tls_triton: TritonServer, tls_pki: Pki, secure_manifest: Path,
-    leaky: dict[str, str], secure_scorers: Any, tmp_path: Path,
+    secure_kafka: SecureKafka,
+    tls_triton: TritonServer,
+    tls_pki: Pki,
+    secure_manifest: Path,
+    leaky: dict[str, str],
+    secure_scorers: Any,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     began = time.monotonic()
@@ -155,10 +183,15 @@ def test_the_password_never_appears(
         monkeypatch.setenv(key, value)
     settings = load_settings()
     assert settings.kafka.client_kwargs()["sasl_plain_password"] == SECRET  # it is really set
-    seen |= {"repr(settings)": repr(settings), "settings JSON": settings.model_dump_json(),
-             "settings dict": json.dumps(settings.model_dump(mode="json"))}
+    seen |= {
+        "repr(settings)": repr(settings),
+        "settings JSON": settings.model_dump_json(),
+        "settings dict": json.dumps(settings.model_dump(mode="json")),
+    }
     _assert_clean(seen)
     with pytest.raises(AssertionError):  # the check itself sees a leak
         _assert_clean({"control": "x" + base64.b64encode(SECRET.encode()).decode() + "x"})
-    print(f"\nno password in {len(seen)} outputs "
-          f"({sum(len(t) for t in seen.values()) // 1024} KiB) in {time.monotonic() - began:.0f} s")
+    print(
+        f"\nno password in {len(seen)} outputs "
+        f"({sum(len(t) for t in seen.values()) // 1024} KiB) in {time.monotonic() - began:.0f} s"
+    )

@@ -32,8 +32,10 @@ def _produce(secure_kafka: SecureKafka, topics: dict[str, str], tmp_path: Path) 
     path.write_bytes(b"".join(value + b"\n" for _, value in docs))
     secret = tmp_path / "producer.password"
     secret.write_text(secure_kafka.passwords["producer"] + "\n")
-    done = run_mira(["produce", str(path), "--topic", topics["docs"], "--json"],
-                    secure_kafka.env("producer", password_file=secret))
+    done = run_mira(
+        ["produce", str(path), "--topic", topics["docs"], "--json"],
+        secure_kafka.env("producer", password_file=secret),
+    )
     assert done.code == 0, done.out
     summary = json.loads(done.out.strip().splitlines()[-1])
     assert summary["sent"] == N_DOCS and summary["failed"] == 0, summary
@@ -48,23 +50,41 @@ def _produce(secure_kafka: SecureKafka, topics: dict[str, str], tmp_path: Path) 
 
 @pytest.mark.parametrize("delivery", ["at-least-once", "exactly-once"])
 def test_produce_and_score_over_sasl_ssl_and_triton_tls(
-    delivery: str, secure_kafka: SecureKafka, tls_triton: TritonServer, tls_pki: Pki,
-    secure_manifest: Path, secure_topics: dict[str, str], secure_scorers: Any, tmp_path: Path,
+    delivery: str,
+    secure_kafka: SecureKafka,
+    tls_triton: TritonServer,
+    tls_pki: Pki,
+    secure_manifest: Path,
+    secure_topics: dict[str, str],
+    secure_scorers: Any,
+    tmp_path: Path,
 ) -> None:
     ids = _produce(secure_kafka, secure_topics, tmp_path)
-    env = {**scorer_env(secure_kafka.bootstrap, secure_topics, secure_manifest,
-                        tls_triton.grpc_url, delivery),
-           "MIRA_SCORER_TRANSACTIONAL_ID": secure_topics["txid"],
-           **secure_kafka.env("scorer"), **triton_env(tls_triton, tls_pki)}
+    env = {
+        **scorer_env(
+            secure_kafka.bootstrap, secure_topics, secure_manifest, tls_triton.grpc_url, delivery
+        ),
+        "MIRA_SCORER_TRANSACTIONAL_ID": secure_topics["txid"],
+        **secure_kafka.env("scorer"),
+        **triton_env(tls_triton, tls_pki),
+    }
     scorer = secure_scorers(env)
-    out = read_all(secure_kafka.bootstrap, [secure_topics[t] for t in OUT], ids, timeout_s=120,
-                   read_committed=True, client=secure_kafka.admin())
+    out = read_all(
+        secure_kafka.bootstrap,
+        [secure_topics[t] for t in OUT],
+        ids,
+        timeout_s=120,
+        read_committed=True,
+        client=secure_kafka.admin(),
+    )
     assert scorer.terminate() == 0, scorer.tail()
     counts = out.id_counts()
     per_topic = {t: len(out.records[secure_topics[t]]) for t in OUT}
     dup = sum(1 for c in counts.values() if c > 1)
-    print(f"\n{delivery} over SASL_SSL + Triton mTLS: {len(ids)} in, {out.total()} out "
-          f"{per_topic}, {len(set(counts) & ids)} distinct ids, {dup} duplicated")
+    print(
+        f"\n{delivery} over SASL_SSL + Triton mTLS: {len(ids)} in, {out.total()} out "
+        f"{per_topic}, {len(set(counts) & ids)} distinct ids, {dup} duplicated"
+    )
     assert set(counts) == ids, f"{len(ids - set(counts))} documents lost"
     assert dup == 0, f"{dup} documents came out more than once"
     assert set(out.ids(secure_topics["dlq"])) == {f"bad{i}" for i in range(N_BAD)}
@@ -72,15 +92,27 @@ def test_produce_and_score_over_sasl_ssl_and_triton_tls(
 
 
 def test_mira_score_without_acls_exits_with_one_clear_line(
-    secure_kafka: SecureKafka, tls_triton: TritonServer, tls_pki: Pki, secure_manifest: Path,
-    secure_topics: dict[str, str], secure_scorers: Any,
+    secure_kafka: SecureKafka,
+    tls_triton: TritonServer,
+    tls_pki: Pki,
+    secure_manifest: Path,
+    secure_topics: dict[str, str],
+    secure_scorers: Any,
 ) -> None:
     """Exactly-once: the transactional id is refused at start (at-least-once: the group is
     refused, after the scorer's 30 s wait for the input topic's metadata)."""
-    env = {**scorer_env(secure_kafka.bootstrap, secure_topics, secure_manifest,
-                        tls_triton.grpc_url, "exactly-once"),
-           "MIRA_SCORER_TRANSACTIONAL_ID": secure_topics["txid"],
-           **secure_kafka.env("nobody"), **triton_env(tls_triton, tls_pki)}
+    env = {
+        **scorer_env(
+            secure_kafka.bootstrap,
+            secure_topics,
+            secure_manifest,
+            tls_triton.grpc_url,
+            "exactly-once",
+        ),
+        "MIRA_SCORER_TRANSACTIONAL_ID": secure_topics["txid"],
+        **secure_kafka.env("nobody"),
+        **triton_env(tls_triton, tls_pki),
+    }
     scorer = secure_scorers(env)
     assert scorer.proc is not None
     code = scorer.proc.wait(60)

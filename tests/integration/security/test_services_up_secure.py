@@ -21,8 +21,11 @@ def _exports(text: str) -> dict[str, str]:
 
 def test_up_secure_then_produce_with_the_printed_settings(tmp_path: Path) -> None:
     state = {"MIRA_SERVICES_STATE": str(tmp_path / "services" / "state.json")}
-    up = run_mira(["services", "up", "--secure", "--no-prometheus", "--triton-repo", str(MODELS)],
-                  state, timeout_s=180)
+    up = run_mira(
+        ["services", "up", "--secure", "--no-prometheus", "--triton-repo", str(MODELS)],
+        state,
+        timeout_s=180,
+    )
     try:
         assert up.code == 0, up.out
         exports = _exports(up.out)
@@ -30,8 +33,11 @@ def test_up_secure_then_produce_with_the_printed_settings(tmp_path: Path) -> Non
         assert exports["MIRA_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
         assert exports["MIRA_TRITON_SSL"] == "true" and "MIRA_TRITON_SSL_CERT" in exports
         docs = tmp_path / "docs.jsonl"
-        docs.write_text("".join(json.dumps({"id": f"d{i}", "source": "s", "text": "t"}) + "\n"
-                                for i in range(20)))
+        docs.write_text(
+            "".join(
+                json.dumps({"id": f"d{i}", "source": "s", "text": "t"}) + "\n" for i in range(20)
+            )
+        )
         sent = run_mira(["produce", str(docs), "--json"], {**state, **exports})
         status = run_mira(["services", "status"], state)
         print(f"\nservices up --secure in {up.seconds:.1f} s; produce as mira: {sent.out.strip()}")

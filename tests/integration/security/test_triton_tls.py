@@ -39,8 +39,12 @@ def _ready(url: str, **tls: str | bool) -> bool:
 @pytest.fixture
 def tls_only_triton(tls_pki: Pki, tmp_path: Path) -> Iterator[TritonServer]:
     ident = tls_pki["triton"]
-    server = TritonServer(MODELS, tmp_path / "triton", explicit=True,
-                          tls=TritonTls(ident.cert, ident.key, tls_pki.ca, mutual=False))
+    server = TritonServer(
+        MODELS,
+        tmp_path / "triton",
+        explicit=True,
+        tls=TritonTls(ident.cert, ident.key, tls_pki.ca, mutual=False),
+    )
     began = time.monotonic()
     server.start()
     print(f"\ntriton with gRPC TLS (no model) ready in {time.monotonic() - began:.1f} s")
@@ -51,7 +55,8 @@ def tls_only_triton(tls_pki: Pki, tmp_path: Path) -> Iterator[TritonServer]:
 
 
 def test_server_tls_accepts_only_clients_trusting_its_ca(
-        tls_pki: Pki, tmp_path: Path, tls_only_triton: TritonServer) -> None:
+    tls_pki: Pki, tmp_path: Path, tls_only_triton: TritonServer
+) -> None:
     url, ca = tls_only_triton.grpc_url, str(tls_pki.ca)
     other_ca = str(make_pki(tmp_path / "other", []).ca)
     assert _ready(url, ssl=True, root_certificates=ca)
@@ -60,13 +65,17 @@ def test_server_tls_accepts_only_clients_trusting_its_ca(
 
 
 def test_mutual_tls_needs_a_client_certificate_and_scores_with_one(
-        tls_triton: TritonServer, tls_pki: Pki, secure_manifest: Path) -> None:
+    tls_triton: TritonServer, tls_pki: Pki, secure_manifest: Path
+) -> None:
     url, ca = tls_triton.grpc_url, str(tls_pki.ca)
     assert not _ready(url, ssl=True, root_certificates=ca), "no client certificate: refused"
     env = triton_env(tls_triton, tls_pki)
-    settings = TritonSettings(ssl=True, ssl_root_cert=Path(env["MIRA_TRITON_SSL_ROOT_CERT"]),
-                              ssl_cert=Path(env["MIRA_TRITON_SSL_CERT"]),
-                              ssl_key=Path(env["MIRA_TRITON_SSL_KEY"]))
+    settings = TritonSettings(
+        ssl=True,
+        ssl_root_cert=Path(env["MIRA_TRITON_SSL_ROOT_CERT"]),
+        ssl_cert=Path(env["MIRA_TRITON_SSL_CERT"]),
+        ssl_key=Path(env["MIRA_TRITON_SSL_KEY"]),
+    )
     assert _ready(url, **settings.grpc_tls_kwargs())
     manifest = RepositoryManifest.model_validate_json(secure_manifest.read_text())
     gm = next(iter(manifest.groups.values()))

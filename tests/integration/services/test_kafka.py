@@ -22,8 +22,13 @@ def _topic(bootstrap: str, partitions: int = 1) -> str:
 
 
 def _read(bootstrap: str, topic: str, isolation: str) -> list[bytes]:
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, isolation_level=isolation,
-                             auto_offset_reset="earliest", consumer_timeout_ms=2000)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        isolation_level=isolation,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=2000,
+    )
     try:
         return [m.value for m in consumer]
     finally:
@@ -32,8 +37,9 @@ def _read(bootstrap: str, topic: str, isolation: str) -> list[bytes]:
 
 def test_transaction_commit_and_abort(kafka_broker) -> None:
     topic = _topic(kafka_broker.bootstrap)
-    producer = KafkaProducer(bootstrap_servers=kafka_broker.bootstrap,
-                             transactional_id=f"tx-{uuid.uuid4().hex[:6]}")
+    producer = KafkaProducer(
+        bootstrap_servers=kafka_broker.bootstrap, transactional_id=f"tx-{uuid.uuid4().hex[:6]}"
+    )
     try:
         producer.init_transactions()
         producer.begin_transaction()

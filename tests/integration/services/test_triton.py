@@ -18,8 +18,10 @@ MASK = np.array([[1, 1, 0], [1, 1, 1]], dtype=np.int64)
 
 def _infer(module, url: str) -> tuple[np.ndarray, np.ndarray]:
     client = module.InferenceServerClient(url)
-    inputs = [module.InferInput("input_ids", list(IDS.shape), "INT64"),
-              module.InferInput("attention_mask", list(MASK.shape), "INT64")]
+    inputs = [
+        module.InferInput("input_ids", list(IDS.shape), "INT64"),
+        module.InferInput("attention_mask", list(MASK.shape), "INT64"),
+    ]
     inputs[0].set_data_from_numpy(IDS)
     inputs[1].set_data_from_numpy(MASK)
     result = client.infer("mira_echo", inputs)

@@ -35,8 +35,9 @@ def load_all(server: TritonServer, manifest: Path) -> TritonServer:
 
 
 @pytest.fixture(scope="module")
-def stream_triton(stream_manifest: Path, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[TritonServer]:
+def stream_triton(
+    stream_manifest: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TritonServer]:
     """One real Triton for a test module (explicit model control, models loaded)."""
     server = TritonServer(stream_manifest.parent, tmp_path_factory.mktemp("triton"))
     try:
@@ -65,18 +66,30 @@ def kafka_client(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def scorer_env(bootstrap: str, topics: dict[str, str], manifest: Path, grpc_url: str,
-               delivery: str = "at-least-once", client: str = "kafka-python") -> dict[str, str]:
+def scorer_env(
+    bootstrap: str,
+    topics: dict[str, str],
+    manifest: Path,
+    grpc_url: str,
+    delivery: str = "at-least-once",
+    client: str = "kafka-python",
+) -> dict[str, str]:
     return {
-        "MIRA_KAFKA_BOOTSTRAP": bootstrap, "MIRA_KAFKA_CLIENT": client,
-        "MIRA_TOPICS_INPUT": topics["docs"], "MIRA_TOPICS_ACCEPTED": topics["accepted"],
-        "MIRA_TOPICS_REJECTED": topics["rejected"], "MIRA_TOPICS_DLQ": topics["dlq"],
-        "MIRA_SCORER_GROUP_ID": topics["group"], "MIRA_SCORER_MANIFEST": str(manifest),
-        "MIRA_SCORER_DELIVERY": delivery, "MIRA_TRITON_GRPC_URL": grpc_url,
+        "MIRA_KAFKA_BOOTSTRAP": bootstrap,
+        "MIRA_KAFKA_CLIENT": client,
+        "MIRA_TOPICS_INPUT": topics["docs"],
+        "MIRA_TOPICS_ACCEPTED": topics["accepted"],
+        "MIRA_TOPICS_REJECTED": topics["rejected"],
+        "MIRA_TOPICS_DLQ": topics["dlq"],
+        "MIRA_SCORER_GROUP_ID": topics["group"],
+        "MIRA_SCORER_MANIFEST": str(manifest),
+        "MIRA_SCORER_DELIVERY": delivery,
+        "MIRA_TRITON_GRPC_URL": grpc_url,
         "MIRA_SCORER_TRANSACTIONAL_ID": f"{topics['group']}-tx",
         "MIRA_SCORER_INSTANCE_ID": f"{topics['group']}-0",
         "MIRA_SCORER_SESSION_TIMEOUT_MS": "10000",
-        "MIRA_SCORER_DRAIN_TIMEOUT_S": "10", "MIRA_SCORER_RELOAD_INTERVAL_S": "0.5",
+        "MIRA_SCORER_DRAIN_TIMEOUT_S": "10",
+        "MIRA_SCORER_RELOAD_INTERVAL_S": "0.5",
     }
 
 

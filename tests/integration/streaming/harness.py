@@ -25,11 +25,20 @@ class Scorer:
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Scorer:
-        env = {**os.environ, **self.env, "MIRA_SCORER_METRICS_PORT": str(self.port),
-               "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+        env = {
+            **os.environ,
+            **self.env,
+            "MIRA_SCORER_METRICS_PORT": str(self.port),
+            "HF_HUB_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+        }
         out = self.log_path.open("ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "mira.cli", "score"], env=env,
-                                     stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "mira.cli", "score"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         out.close()
         return self
 
@@ -119,5 +128,9 @@ def scrape(url: str, name: str) -> list[tuple[dict[str, str], float]]:
     except OSError:
         return []
     names = {name, f"{name}_total"}  # the parser names a counter's samples <name>_total
-    return [(dict(s.labels), float(s.value)) for family in text_string_to_metric_families(text)
-            for s in family.samples if s.name in names]
+    return [
+        (dict(s.labels), float(s.value))
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name in names
+    ]

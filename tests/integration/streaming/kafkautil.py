@@ -17,13 +17,13 @@ from kafka.admin import KafkaAdminClient, NewTopic
 BIG_TOPIC = {"max.message.bytes": str(4 * 1024 * 1024)}  # room for near-limit documents
 
 
-def create_topics(bootstrap: str, names: Iterable[str], partitions: int = 3,
-                  config: dict[str, str] | None = None) -> None:
+def create_topics(
+    bootstrap: str, names: Iterable[str], partitions: int = 3, config: dict[str, str] | None = None
+) -> None:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     names = list(names)
     try:
-        admin.create_topics([NewTopic(n, partitions, 1, topic_configs=config or {})
-                             for n in names])
+        admin.create_topics([NewTopic(n, partitions, 1, topic_configs=config or {}) for n in names])
     finally:
         admin.close()
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
@@ -59,13 +59,26 @@ def produce(bootstrap: str, topic: str, docs: list[tuple[str, bytes]]) -> None:
     producer.close()
 
 
-def kcat_produce(bootstrap: str, topic: str, docs: list[tuple[str, bytes]], workdir: Path
-                 ) -> None:
+def kcat_produce(bootstrap: str, topic: str, docs: list[tuple[str, bytes]], workdir: Path) -> None:
     """Write raw (key, value) pairs with kcat, a client nobody here wrote (one message a line)."""
     path = workdir / f"{topic}.kcat"
     path.write_bytes(b"".join(k.encode() + KCAT_KEY + v + b"\n" for k, v in docs))
-    cmd = ["kcat", "-P", "-b", bootstrap, "-t", topic, "-K", "\\x1e\\x1d", "-l",
-           "-X", "message.max.bytes=8000000", "-X", "enable.idempotence=true", str(path)]
+    cmd = [
+        "kcat",
+        "-P",
+        "-b",
+        bootstrap,
+        "-t",
+        topic,
+        "-K",
+        "\\x1e\\x1d",
+        "-l",
+        "-X",
+        "message.max.bytes=8000000",
+        "-X",
+        "enable.idempotence=true",
+        str(path),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
 
@@ -73,11 +86,16 @@ def kcat_produce(bootstrap: str, topic: str, docs: list[tuple[str, bytes]], work
 KCAT_KEY = b"\x1e\x1d"
 
 
-def trickle(bootstrap: str, topic: str, docs: list[tuple[str, bytes]], chunk: int = 100,
-            pause_s: float = 0.1) -> None:
+def trickle(
+    bootstrap: str,
+    topic: str,
+    docs: list[tuple[str, bytes]],
+    chunk: int = 100,
+    pause_s: float = 0.1,
+) -> None:
     """Produce in small chunks with pauses, so documents keep flowing for a while."""
     for i in range(0, len(docs), chunk):
-        produce(bootstrap, topic, docs[i:i + chunk])
+        produce(bootstrap, topic, docs[i : i + chunk])
         time.sleep(pause_s)
 
 
@@ -95,14 +113,23 @@ class Outputs:
         return Counter(i for t in self.records for i in self.ids(t))
 
 
-def read_all(bootstrap: str, topics: list[str], expect_ids: set[str], timeout_s: float,
-             read_committed: bool = True, client: dict[str, Any] | None = None) -> Outputs:
+def read_all(
+    bootstrap: str,
+    topics: list[str],
+    expect_ids: set[str],
+    timeout_s: float,
+    read_committed: bool = True,
+    client: dict[str, Any] | None = None,
+) -> Outputs:
     """Read topics from the start until every expected id is seen (or timeout), then 1 s more.
 
     ``client``: connection kwargs (TLS, SASL) replacing ``bootstrap``."""
     consumer = KafkaConsumer(
-        *topics, **(client or {"bootstrap_servers": bootstrap}), auto_offset_reset="earliest",
-        enable_auto_commit=False, group_id=None,
+        *topics,
+        **(client or {"bootstrap_servers": bootstrap}),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
         isolation_level="read_committed" if read_committed else "read_uncommitted",
     )
     out = Outputs({t: [] for t in topics})
@@ -128,8 +155,20 @@ def kcat_keys(bootstrap: str, topics: list[str], read_committed: bool = True) ->
     keys: list[str] = []
     for topic in topics:
         level = "read_committed" if read_committed else "read_uncommitted"
-        cmd = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-e", "-q", "-f", "%k\\n",
-               "-X", f"isolation.level={level}"]
+        cmd = [
+            "kcat",
+            "-C",
+            "-b",
+            bootstrap,
+            "-t",
+            topic,
+            "-e",
+            "-q",
+            "-f",
+            "%k\\n",
+            "-X",
+            f"isolation.level={level}",
+        ]
         done = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr
         keys += [k.decode() for k in done.stdout.splitlines() if k]

@@ -19,12 +19,22 @@ def _promtool() -> str:
 
 
 def test_rules_check() -> None:
-    done = subprocess.run([_promtool(), "check", "rules", "mira-rules.yml"], cwd=RULES,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [_promtool(), "check", "rules", "mira-rules.yml"],
+        cwd=RULES,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_rules_unit_tests() -> None:
-    done = subprocess.run([_promtool(), "test", "rules", "mira-rules.test.yml"], cwd=RULES,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [_promtool(), "test", "rules", "mira-rules.test.yml"],
+        cwd=RULES,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

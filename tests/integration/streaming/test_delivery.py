@@ -19,17 +19,23 @@ OUT = ("accepted", "rejected", "dlq")
 
 def _outputs(bootstrap: str, topics: dict[str, str], n: int, committed: bool = True) -> Any:
     ids = {f"d{i:06d}" for i in range(n)}
-    return read_all(bootstrap, [topics[t] for t in OUT], ids, timeout_s=120,
-                    read_committed=committed)
+    return read_all(
+        bootstrap, [topics[t] for t in OUT], ids, timeout_s=120, read_committed=committed
+    )
 
 
 def test_at_least_once_kill9_restart_nothing_lost(
-    kafka_broker: Any, stream_triton: TritonServer, stream_manifest: Path,
-    topics: dict[str, str], scorer_factory: Any, kafka_client: str,
+    kafka_broker: Any,
+    stream_triton: TritonServer,
+    stream_manifest: Path,
+    topics: dict[str, str],
+    scorer_factory: Any,
+    kafka_client: str,
 ) -> None:
     docs = make_docs(10_000, SOURCES, bad_every=97)
-    env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url,
-                     client=kafka_client)
+    env = scorer_env(
+        kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url, client=kafka_client
+    )
     produce(kafka_broker.bootstrap, topics["docs"], docs[:5000])
     first = scorer_factory(env)
     first.wait_for("mira_commits_total", 1)

@@ -23,8 +23,9 @@ N_DOCS = 300  # MiniLM students on CPU: ~15 docs/s through Triton here
 
 
 @pytest.fixture(scope="session")
-def exported_manifest(teacher_run: Path, small_corpus: Path,
-                      tmp_path_factory: pytest.TempPathFactory) -> Path:
+def exported_manifest(
+    teacher_run: Path, small_corpus: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """Distil (briefly) the teacher run's labels and export a python-flavour repository."""
     from tests.fixtures.flows import distill, export
 
@@ -37,8 +38,12 @@ def exported_manifest(teacher_run: Path, small_corpus: Path,
 
 
 def test_stream_matches_filter_on_exported_students(
-    kafka_broker: Any, triton_factory: Any, exported_manifest: Path, small_corpus: Path,
-    scorer_factory: Any, tmp_path: Path,
+    kafka_broker: Any,
+    triton_factory: Any,
+    exported_manifest: Path,
+    small_corpus: Path,
+    scorer_factory: Any,
+    tmp_path: Path,
 ) -> None:
     from tests.fixtures.flows import filter_verdicts
 
@@ -52,10 +57,17 @@ def test_stream_matches_filter_on_exported_students(
     produce(kafka_broker.bootstrap, topics["docs"], records)
 
     triton = load_all(triton_factory(exported_manifest.parent), exported_manifest)
-    scorer = scorer_factory(scorer_env(kafka_broker.bootstrap, topics, exported_manifest,
-                                       triton.grpc_url, "exactly-once"))
-    out = read_all(kafka_broker.bootstrap, [topics[t] for t in ("accepted", "rejected", "dlq")],
-                   {k for k, _ in records}, timeout_s=300)
+    scorer = scorer_factory(
+        scorer_env(
+            kafka_broker.bootstrap, topics, exported_manifest, triton.grpc_url, "exactly-once"
+        )
+    )
+    out = read_all(
+        kafka_broker.bootstrap,
+        [topics[t] for t in ("accepted", "rejected", "dlq")],
+        {k for k, _ in records},
+        timeout_s=300,
+    )
     assert scorer.terminate() == 0
     counts = out.id_counts()
     assert set(counts) == {k for k, _ in records} and max(counts.values()) == 1
@@ -72,6 +84,8 @@ def test_stream_matches_filter_on_exported_students(
                 differ += 1
                 near += abs(want.score - want.threshold) <= 1e-4
     assert not expected
-    print(f"\nexported students: {differ} decisions differ from mira filter, {near} of them "
-          "within 1e-4 of the threshold")
+    print(
+        f"\nexported students: {differ} decisions differ from mira filter, {near} of them "
+        "within 1e-4 of the threshold"
+    )
     assert differ == near

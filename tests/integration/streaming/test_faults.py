@@ -41,10 +41,12 @@ def account(label: str, out: Outputs, docs: list[tuple[str, bytes]], exactly_onc
             topics_of.setdefault(r.key.decode(), set()).add(topic)
     split = [k for k, t in topics_of.items() if len(t) > 1]
     bad = sum(1 for _, v in docs if b"broken" in v)
-    print(f"\n{label}: {len(ids)} ids in, {sum(counts.values())} outputs, {len(lost)} lost, "
-          f"{len(dup)} duplicated, {len(split)} in two topics, "
-          f"{len(out.records.get(next(t for t in out.records if t.endswith('dlq')), []))} "
-          f"dead-lettered ({bad} malformed sent)")
+    print(
+        f"\n{label}: {len(ids)} ids in, {sum(counts.values())} outputs, {len(lost)} lost, "
+        f"{len(dup)} duplicated, {len(split)} in two topics, "
+        f"{len(out.records.get(next(t for t in out.records if t.endswith('dlq')), []))} "
+        f"dead-lettered ({bad} malformed sent)"
+    )
     assert not lost, f"{len(lost)} ids lost, e.g. {sorted(lost)[:3]}"
     assert not split, f"ids in two output topics: {split[:3]}"
     if exactly_once:
@@ -55,25 +57,43 @@ def caught_up(scorer: Any, partitions: int = 3) -> bool:
     """Nothing pending, and a lag of 0 on every input partition, all assigned to ``scorer``
     (a revoked partition has no lag gauge: no gauge is not "no lag")."""
     lags = [value for _, value in scorer.samples("mira_consumer_lag")]
-    return (scorer.metric("mira_pending_documents") == 0 and len(lags) == partitions
-            and not any(lags))
+    return (
+        scorer.metric("mira_pending_documents") == 0 and len(lags) == partitions and not any(lags)
+    )
 
 
-def outputs(bootstrap: str, topics: dict[str, str], docs: list[tuple[str, bytes]],
-            timeout_s: float = 120) -> Outputs:
-    return read_all(bootstrap, [topics[t] for t in OUT], {k for k, _ in docs},
-                    timeout_s=timeout_s, read_committed=True)
+def outputs(
+    bootstrap: str, topics: dict[str, str], docs: list[tuple[str, bytes]], timeout_s: float = 120
+) -> Outputs:
+    return read_all(
+        bootstrap,
+        [topics[t] for t in OUT],
+        {k for k, _ in docs},
+        timeout_s=timeout_s,
+        read_committed=True,
+    )
 
 
 def test_exactly_once_survives_repeated_kill9(
-    kafka_broker: Any, stream_triton: TritonServer, stream_manifest: Path,
-    topics: dict[str, str], scorer_factory: Any, kafka_client: str,
+    kafka_broker: Any,
+    stream_triton: TritonServer,
+    stream_manifest: Path,
+    topics: dict[str, str],
+    scorer_factory: Any,
+    kafka_client: str,
 ) -> None:
     docs = make_docs(6000, SOURCES, bad_every=97)
-    env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url,
-                     "exactly-once", kafka_client)
-    feeder = threading.Thread(target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs,
-                                                    100, 0.3))
+    env = scorer_env(
+        kafka_broker.bootstrap,
+        topics,
+        stream_manifest,
+        stream_triton.grpc_url,
+        "exactly-once",
+        kafka_client,
+    )
+    feeder = threading.Thread(
+        target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs, 100, 0.3)
+    )
     feeder.start()  # documents keep arriving for ~20 s, across the kills
     kills = 0
     while feeder.is_alive() and kills < 3:  # killed in the middle of its work, again and again
@@ -86,8 +106,12 @@ def test_exactly_once_survives_repeated_kill9(
     last = scorer_factory(env)
     outputs(kafka_broker.bootstrap, topics, docs, timeout_s=180)  # wait until all are out
     assert last.terminate() == 0
-    account(f"kill -9 x{kills}, exactly-once, {kafka_client}",
-            outputs(kafka_broker.bootstrap, topics, docs), docs, True)
+    account(
+        f"kill -9 x{kills}, exactly-once, {kafka_client}",
+        outputs(kafka_broker.bootstrap, topics, docs),
+        docs,
+        True,
+    )
     assert kills == 3
 
 
@@ -102,8 +126,12 @@ def own_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
 
 @pytest.mark.parametrize("delivery", ["at-least-once", "exactly-once"])
 def test_broker_killed_and_restarted_on_its_data(
-    delivery: str, own_broker: KafkaBroker, stream_triton: TritonServer, stream_manifest: Path,
-    scorer_factory: Any, kafka_client: str,
+    delivery: str,
+    own_broker: KafkaBroker,
+    stream_triton: TritonServer,
+    stream_manifest: Path,
+    scorer_factory: Any,
+    kafka_client: str,
 ) -> None:
     bootstrap = own_broker.bootstrap
     topics = {k: f"b.{k}" for k in ("docs", *OUT)}
@@ -111,8 +139,11 @@ def test_broker_killed_and_restarted_on_its_data(
     create_topics(bootstrap, [topics[k] for k in ("docs", *OUT)], partitions=3)
     docs = make_docs(3000, SOURCES, bad_every=89)
     produce(bootstrap, topics["docs"], docs[:1500])
-    scorer = scorer_factory(scorer_env(bootstrap, topics, stream_manifest,
-                                       stream_triton.grpc_url, delivery, kafka_client))
+    scorer = scorer_factory(
+        scorer_env(
+            bootstrap, topics, stream_manifest, stream_triton.grpc_url, delivery, kafka_client
+        )
+    )
     scorer.wait_for("mira_commits_total", 2, timeout_s=90)
     own_broker.kill()  # SIGKILL mid-run; the scorer must wait, not exit
     time.sleep(5)
@@ -123,19 +154,27 @@ def test_broker_killed_and_restarted_on_its_data(
     scorer.check_alive()
     assert scorer.terminate() == 0
     out = outputs(bootstrap, topics, docs, timeout_s=30)  # again, after the scorer exited
-    account(f"broker kill -9 + restart, {delivery}, {kafka_client}", out, docs,
-            delivery == "exactly-once")
+    account(
+        f"broker kill -9 + restart, {delivery}, {kafka_client}",
+        out,
+        docs,
+        delivery == "exactly-once",
+    )
 
 
 def test_triton_killed_and_restarted_mid_run(
-    kafka_broker: Any, stream_manifest: Path, topics: dict[str, str], scorer_factory: Any,
+    kafka_broker: Any,
+    stream_manifest: Path,
+    topics: dict[str, str],
+    scorer_factory: Any,
     triton_factory: Any,
 ) -> None:
     triton = load_all(triton_factory(stream_manifest.parent), stream_manifest)
     docs = make_docs(3000, SOURCES, bad_every=101)
     produce(kafka_broker.bootstrap, topics["docs"], docs[:1500])
-    scorer = scorer_factory(scorer_env(kafka_broker.bootstrap, topics, stream_manifest,
-                                       triton.grpc_url, "exactly-once"))
+    scorer = scorer_factory(
+        scorer_env(kafka_broker.bootstrap, topics, stream_manifest, triton.grpc_url, "exactly-once")
+    )
     scorer.wait_for("mira_documents_accepted_total", 1, timeout_s=90)
     produce(kafka_broker.bootstrap, topics["docs"], docs[1500:])
     triton.kill()  # SIGKILL, with requests in flight
@@ -153,26 +192,41 @@ def test_triton_killed_and_restarted_mid_run(
         time.sleep(0.5)
     assert scorer.terminate() == 0
     out = outputs(kafka_broker.bootstrap, topics, docs)
-    dead = {dict(r.headers)["mira-error"]
-            for r in out.records[topics["dlq"]]}
+    dead = {dict(r.headers)["mira-error"] for r in out.records[topics["dlq"]]}
     assert dead <= {b"invalid_json"}, f"Triton's outage dead-lettered documents: {dead}"
     account("Triton kill -9 + restart, exactly-once", out, docs, True)
 
 
 def test_a_replica_joins_and_leaves_mid_run(
-    kafka_broker: Any, stream_triton: TritonServer, stream_manifest: Path,
-    topics: dict[str, str], scorer_factory: Any, kafka_client: str,
+    kafka_broker: Any,
+    stream_triton: TritonServer,
+    stream_manifest: Path,
+    topics: dict[str, str],
+    scorer_factory: Any,
+    kafka_client: str,
 ) -> None:
     docs = make_docs(6000, SOURCES, bad_every=97)
-    env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url,
-                     "exactly-once", kafka_client)
-    feeder = threading.Thread(target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs,
-                                                    200, 0.2))
+    env = scorer_env(
+        kafka_broker.bootstrap,
+        topics,
+        stream_manifest,
+        stream_triton.grpc_url,
+        "exactly-once",
+        kafka_client,
+    )
+    feeder = threading.Thread(
+        target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs, 200, 0.2)
+    )
     feeder.start()
     first = scorer_factory(env)
     first.wait_for("mira_commits_total", 1, timeout_s=90)
-    second = scorer_factory({**env, "MIRA_SCORER_INSTANCE_ID": f"{topics['group']}-1",
-                             "MIRA_SCORER_TRANSACTIONAL_ID": f"{topics['group']}-tx1"})
+    second = scorer_factory(
+        {
+            **env,
+            "MIRA_SCORER_INSTANCE_ID": f"{topics['group']}-1",
+            "MIRA_SCORER_TRANSACTIONAL_ID": f"{topics['group']}-tx1",
+        }
+    )
     second.wait_for("mira_documents_in_total", 1, timeout_s=90)
     assert second.terminate() == 0  # leaves while documents still flow
     feeder.join()
@@ -181,19 +235,28 @@ def test_a_replica_joins_and_leaves_mid_run(
         assert time.monotonic() < deadline, "the remaining scorer did not catch up"
         time.sleep(0.5)
     assert first.terminate() == 0
-    account(f"replica joins and leaves, exactly-once, {kafka_client}",
-            outputs(kafka_broker.bootstrap, topics, docs), docs, True)
+    account(
+        f"replica joins and leaves, exactly-once, {kafka_client}",
+        outputs(kafka_broker.bootstrap, topics, docs),
+        docs,
+        True,
+    )
 
 
 def test_sigterm_with_batches_in_flight(
-    kafka_broker: Any, stream_triton: TritonServer, stream_manifest: Path,
-    topics: dict[str, str], scorer_factory: Any,
+    kafka_broker: Any,
+    stream_triton: TritonServer,
+    stream_manifest: Path,
+    topics: dict[str, str],
+    scorer_factory: Any,
 ) -> None:
     docs = make_docs(5000, SOURCES, bad_every=97)
-    env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url,
-                     "exactly-once")
-    feeder = threading.Thread(target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs,
-                                                    250, 0.1))
+    env = scorer_env(
+        kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url, "exactly-once"
+    )
+    feeder = threading.Thread(
+        target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs, 250, 0.1)
+    )
     feeder.start()
     first = scorer_factory(env)
     first.wait_for("mira_documents_in_total", 1500, timeout_s=90)
@@ -211,5 +274,6 @@ def test_sigterm_with_batches_in_flight(
         time.sleep(0.5)
     assert second.terminate() == 0
     print(f"\nSIGTERM with {in_flight:.0f} documents pending: exit 0 after {drained:.1f} s")
-    account("SIGTERM mid-run, exactly-once", outputs(kafka_broker.bootstrap, topics, docs), docs,
-            True)
+    account(
+        "SIGTERM mid-run, exactly-once", outputs(kafka_broker.bootstrap, topics, docs), docs, True
+    )

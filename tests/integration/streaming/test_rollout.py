@@ -44,13 +44,18 @@ def _exporter_configs(manifest: Path) -> None:
 
 def _successes(server: TritonServer, model: str) -> dict[str, float]:
     """Triton's own count of successful requests per version of ``model``."""
-    return {labels["version"]: value
-            for labels, value in scrape(server.metrics_url, "nv_inference_request_success")
-            if labels.get("model") == model}
+    return {
+        labels["version"]: value
+        for labels, value in scrape(server.metrics_url, "nv_inference_request_success")
+        if labels.get("model") == model
+    }
 
 
 def test_rollout_over_two_tritons_while_documents_stream(
-    kafka_broker: Any, triton_factory: Any, topics: dict[str, str], scorer_factory: Any,
+    kafka_broker: Any,
+    triton_factory: Any,
+    topics: dict[str, str],
+    scorer_factory: Any,
     tmp_path: Path,
 ) -> None:
     began = time.monotonic()
@@ -60,13 +65,18 @@ def test_rollout_over_two_tritons_while_documents_stream(
     urls = ",".join(t.grpc_url for t in tritons)
     docs = make_docs(3000, SOURCES)
     first, during, after = docs[:800], docs[800:2200], docs[2200:]
-    scorer = scorer_factory({**scorer_env(kafka_broker.bootstrap, topics, manifest, urls),
-                             "MIRA_TRITON_ENDPOINT_REFRESH_S": "1"})
+    scorer = scorer_factory(
+        {
+            **scorer_env(kafka_broker.bootstrap, topics, manifest, urls),
+            "MIRA_TRITON_ENDPOINT_REFRESH_S": "1",
+        }
+    )
     produce(kafka_broker.bootstrap, topics["docs"], first)
     scorer.wait_for("mira_documents_accepted_total", 1)
 
-    feeder = threading.Thread(target=trickle, args=(kafka_broker.bootstrap, topics["docs"],
-                                                    during, 50, 0.2))
+    feeder = threading.Thread(
+        target=trickle, args=(kafka_broker.bootstrap, topics["docs"], during, 50, 0.2)
+    )
     feeder.start()
     time.sleep(0.5)  # documents are flowing when version 2 appears
     add_version(manifest.parent, "code", 2, seed=0)
@@ -79,15 +89,21 @@ def test_rollout_over_two_tritons_while_documents_stream(
     feeder.join()
     produce(kafka_broker.bootstrap, topics["docs"], after)
     out_topics = [topics["accepted"], topics["rejected"], topics["dlq"]]
-    out = read_all(kafka_broker.bootstrap, out_topics, {k for k, _ in docs}, timeout_s=90,
-                   read_committed=False)
+    out = read_all(
+        kafka_broker.bootstrap, out_topics, {k for k, _ in docs}, timeout_s=90, read_committed=False
+    )
 
-    per_endpoint = {labels["endpoint"]: value for labels, value in
-                    scorer.samples("mira_triton_endpoint_requests_total")
-                    if labels["result"] == "ok"}
+    per_endpoint = {
+        labels["endpoint"]: value
+        for labels, value in scorer.samples("mira_triton_endpoint_requests_total")
+        if labels["result"] == "ok"
+    }
     failed = scorer.metric("mira_triton_errors_total")
-    failed_reloads = sum(v for labels, v in scorer.samples("mira_manifest_reloads_total")
-                         if labels["result"] == "failed")
+    failed_reloads = sum(
+        v
+        for labels, v in scorer.samples("mira_manifest_reloads_total")
+        if labels["result"] == "failed"
+    )
     assert scorer.terminate() == 0
 
     # zero failed requests: nothing dead-lettered, every id exactly once, no request failed
@@ -118,8 +134,10 @@ def test_rollout_over_two_tritons_while_documents_stream(
             assert client.is_model_ready("mira_code", "1"), "version policy: previous kept"
         finally:
             client.close()
-    served_v2 = [_successes(t, "mira_code").get("2", 0.0) - before
-                 for t, before in zip(tritons, v2_at_switch, strict=True)]
+    served_v2 = [
+        _successes(t, "mira_code").get("2", 0.0) - before
+        for t, before in zip(tritons, v2_at_switch, strict=True)
+    ]
     assert min(served_v2) >= 0.25 * sum(served_v2) > 0, f"version 2 not spread: {served_v2}"
 
     # requests were spread over both replicas
@@ -127,7 +145,9 @@ def test_rollout_over_two_tritons_while_documents_stream(
     total = sum(per_endpoint.values())
     shares = {k: round(v / total, 3) for k, v in per_endpoint.items()}
     assert min(shares.values()) >= 0.3, f"unbalanced: {per_endpoint}"
-    print(f"\nrollout over 2 Tritons: switch {switch_s:.1f} s after the manifest changed; "
-          f"requests per endpoint {per_endpoint} (shares {shares}); version 2 requests per "
-          f"replica after the switch (Triton's count) {served_v2}; "
-          f"test {time.monotonic() - began:.0f} s")
+    print(
+        f"\nrollout over 2 Tritons: switch {switch_s:.1f} s after the manifest changed; "
+        f"requests per endpoint {per_endpoint} (shares {shares}); version 2 requests per "
+        f"replica after the switch (Triton's count) {served_v2}; "
+        f"test {time.monotonic() - began:.0f} s"
+    )

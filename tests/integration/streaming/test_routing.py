@@ -42,23 +42,35 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def eos_run(kafka_broker: Any, stream_triton: TritonServer, stream_manifest: Path,
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+def eos_run(
+    kafka_broker: Any,
+    stream_triton: TritonServer,
+    stream_manifest: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Run]:
     run_id = uuid.uuid4().hex[:8]
     topics = {k: f"r{run_id}.{k}" for k in ("docs", "accepted", "rejected", "dlq")}
     topics["group"] = f"r{run_id}"
-    create_topics(kafka_broker.bootstrap, [topics[k] for k in ("docs", "accepted", "rejected",
-                                                               "dlq")], partitions=3)
+    create_topics(
+        kafka_broker.bootstrap,
+        [topics[k] for k in ("docs", "accepted", "rejected", "dlq")],
+        partitions=3,
+    )
     docs = make_docs(N_DOCS, SOURCES, bad_every=101)
     produce(kafka_broker.bootstrap, topics["docs"], docs)
-    env = scorer_env(kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url,
-                     "exactly-once")
+    env = scorer_env(
+        kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url, "exactly-once"
+    )
     scorer = Scorer(env, tmp_path_factory.mktemp("eos") / "scorer.log").start()
     t0 = time.monotonic()
     try:
-        out = read_all(kafka_broker.bootstrap,
-                       [topics[t] for t in ("accepted", "rejected", "dlq")],
-                       {k for k, _ in docs}, timeout_s=180, read_committed=True)
+        out = read_all(
+            kafka_broker.bootstrap,
+            [topics[t] for t in ("accepted", "rejected", "dlq")],
+            {k for k, _ in docs},
+            timeout_s=180,
+            read_committed=True,
+        )
         yield Run(docs, topics, out, scorer, time.monotonic() - t0)
     finally:
         if scorer.proc is not None and scorer.proc.poll() is None:
@@ -75,8 +87,9 @@ def test_every_id_exactly_once(eos_run: Run) -> None:
     assert all(dict(r.headers)[H_ERROR] == b"invalid_json" for r in dead)
 
 
-def test_routing_matches_in_process_filter(eos_run: Run, stream_manifest: Path,
-                                          tmp_path: Path) -> None:
+def test_routing_matches_in_process_filter(
+    eos_run: Run, stream_manifest: Path, tmp_path: Path
+) -> None:
     from tests.fixtures.flows import filter_verdicts
 
     verdicts = filter_verdicts(stream_manifest.parent, [v for _, v in eos_run.docs], tmp_path)
@@ -93,8 +106,10 @@ def test_routing_matches_in_process_filter(eos_run: Run, stream_manifest: Path,
                 differ.append(key)
                 near += abs(score - threshold) <= 1e-4
     assert not expected, f"{len(expected)} scored in-process but not by the stream"
-    print(f"\nrouting: {len(differ)} decisions differ from the in-process filter "
-          f"({near} within 1e-4 of their threshold)")
+    print(
+        f"\nrouting: {len(differ)} decisions differ from the in-process filter "
+        f"({near} within 1e-4 of their threshold)"
+    )
     assert len(differ) == near, "decisions differ away from the threshold"
 
 
@@ -121,5 +136,4 @@ def test_sigterm_drains_and_exits_zero(eos_run: Run) -> None:
     t0 = time.monotonic()
     assert eos_run.scorer.terminate(timeout_s=30) == 0
     assert time.monotonic() - t0 < 15  # drain bound 10 s + close
-    print(f"\n{N_DOCS} docs end to end in {eos_run.seconds:.1f} s "
-          f"(scorer start included)")
+    print(f"\n{N_DOCS} docs end to end in {eos_run.seconds:.1f} s (scorer start included)")

@@ -18,7 +18,7 @@ from tests.unit.engine.tiny_onnx import contract_model
 
 K = 3
 
-MODEL_PY = '''
+MODEL_PY = """
 import json
 import numpy as np
 import onnxruntime as ort
@@ -44,7 +44,7 @@ class TritonPythonModel:
                 pb_utils.Tensor("anchors", anchors.astype(np.float32)),
                 pb_utils.Tensor("score", score.reshape(-1, 1).astype(np.float32))]))
         return out
-'''
+"""
 
 CONFIG = """name: "{name}"
 backend: "python"
@@ -75,9 +75,16 @@ def onnx_model(seed: int, version: int) -> bytes:
     w = rng.uniform(0.001, 0.01, (1, K)).astype(np.float32)
     b = (rng.uniform(0, 6.28, (1, K)) + 0.7 * (version - 1)).astype(np.float32)
     weights = np.full((K, 1), 1.0 / K, dtype=np.float32)
-    inits = [numpy_helper.from_array(a, n) for a, n in
-             ((w, "w"), (b, "b"), (weights, "agg"), (np.array([2.5], np.float32), "half"),
-              (np.array([1], np.int64), "axis"))]
+    inits = [
+        numpy_helper.from_array(a, n)
+        for a, n in (
+            (w, "w"),
+            (b, "b"),
+            (weights, "agg"),
+            (np.array([2.5], np.float32), "half"),
+            (np.array([1], np.int64), "axis"),
+        )
+    ]
     nodes = [
         helper.make_node("Cast", ["input_ids"], ["idf"], to=TensorProto.FLOAT),
         helper.make_node("Cast", ["attention_mask"], ["mf"], to=TensorProto.FLOAT),
@@ -111,8 +118,13 @@ def version_files(repo: Path, group: str, version: int) -> dict[str, str]:
     return {f"{rel}/{n}": sha256_file(repo / rel / n) for n in ("model.onnx", "model.py")}
 
 
-def build_tiny_repo(repo: Path, source_groups: dict[str, str], thresholds: dict[str, float],
-                    max_length: int = 64, max_chars: int = 512) -> Path:
+def build_tiny_repo(
+    repo: Path,
+    source_groups: dict[str, str],
+    thresholds: dict[str, float],
+    max_length: int = 64,
+    max_chars: int = 512,
+) -> Path:
     """Write models (version 1), config and manifest; returns the manifest path."""
     groups = sorted(set(source_groups.values()))
     (repo / "tokenizer").mkdir(parents=True, exist_ok=True)
@@ -123,13 +135,24 @@ def build_tiny_repo(repo: Path, source_groups: dict[str, str], thresholds: dict[
         (repo / name / "config.pbtxt").write_text(CONFIG.format(name=name, k=K))
         add_version(repo, group, 1, seed=i)
     manifest = {
-        "groups": {g: {"model": f"mira_{g}", "version": 1,
-                       "anchors": [f"a{j}" for j in range(K)], "weights": [1.0 / K] * K,
-                       "rubric_version": "tiny-1", "files": version_files(repo, g, 1)}
-                   for g in groups},
-        "source_groups": source_groups, "fallback_group": groups[0],
-        "thresholds": thresholds, "default_threshold": 2.5, "budget": 0.5,
-        "tokenizer": "tokenizer/tokenizer.json", "max_length": max_length,
+        "groups": {
+            g: {
+                "model": f"mira_{g}",
+                "version": 1,
+                "anchors": [f"a{j}" for j in range(K)],
+                "weights": [1.0 / K] * K,
+                "rubric_version": "tiny-1",
+                "files": version_files(repo, g, 1),
+            }
+            for g in groups
+        },
+        "source_groups": source_groups,
+        "fallback_group": groups[0],
+        "thresholds": thresholds,
+        "default_threshold": 2.5,
+        "budget": 0.5,
+        "tokenizer": "tokenizer/tokenizer.json",
+        "max_length": max_length,
         "max_chars": max_chars,
     }
     path = repo / "mira_manifest.json"

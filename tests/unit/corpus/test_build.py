@@ -17,8 +17,15 @@ GOOD = "def f(x):\n    return x + 1\n" * 20  # 560 bytes
 
 
 def _spec(slug: str, root: Path, **kw: object) -> SourceSpec:
-    return SourceSpec(slug, "test source", (str(root),), kw.pop("include", r"\.txt$"),  # type: ignore[arg-type]
-                      package="test-pkg", license="MIT", **kw)  # type: ignore[arg-type]
+    return SourceSpec(
+        slug,
+        "test source",
+        (str(root),),
+        kw.pop("include", r"\.txt$"),  # type: ignore[arg-type]
+        package="test-pkg",
+        license="MIT",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _tree(root: Path) -> Path:
@@ -42,12 +49,23 @@ def _build(specs: list[SourceSpec], **opts: object) -> tuple[list[Document], Cor
 def test_every_skip_reason_is_counted(tmp_path: Path) -> None:
     root = _tree(tmp_path / "src")
     (root / "huge.txt").write_text("y" * 3000, encoding="utf-8")
-    docs, job = _build([_spec("code_t", root)], min_doc_bytes=100, max_doc_bytes=4096,
-                       max_file_bytes=2999, oversize="skip")
+    docs, job = _build(
+        [_spec("code_t", root)],
+        min_doc_bytes=100,
+        max_doc_bytes=4096,
+        max_file_bytes=2999,
+        oversize="skip",
+    )
     report = job.report()
     src = report.sources[0]
-    assert src.skipped == {"bad_utf8": 1, "binary": 1, "duplicate": 1, "empty": 1,
-                           "too_large": 2, "too_small": 1}
+    assert src.skipped == {
+        "bad_utf8": 1,
+        "binary": 1,
+        "duplicate": 1,
+        "empty": 1,
+        "too_large": 2,
+        "too_small": 1,
+    }
     assert src.candidates == 8 and src.docs == 1 == len(docs)
     assert report.skipped == src.skipped and report.sources_ok == 1
     assert docs[0].text == GOOD.rstrip()
@@ -108,8 +126,10 @@ def test_gzip_troff_source_and_missing_source(tmp_path: Path) -> None:
     page = ".TH FOO 1\n.SH NAME\nfoo \\- does things\n.SH DESCRIPTION\n" + "Foo does. " * 40
     (man / "foo.1.gz").write_bytes(gzip.compress(page.encode()))
     (man / "bad.1.gz").write_bytes(b"\x1f\x8bnot really gzip")
-    specs = [_spec("docs_t", tmp_path / "man", include=r"\.gz$", reader="gzip_troff"),
-             _spec("qa_absent", tmp_path / "nowhere")]
+    specs = [
+        _spec("docs_t", tmp_path / "man", include=r"\.gz$", reader="gzip_troff"),
+        _spec("qa_absent", tmp_path / "nowhere"),
+    ]
     docs, job = _build(specs)
     assert len(docs) == 1 and docs[0].text.startswith("FOO(1)\n\nNAME\nfoo - does things")
     report = job.report()
@@ -135,4 +155,5 @@ def test_parquet_round_trip(tmp_path: Path) -> None:
     row = pq.read_table(out).to_pylist()[0]
     assert row["meta"] == '{"bytes":1,"kind":"code"}' and row["text"] == "x"
     assert dumps_document(doc) == (
-        '{"id":"a","meta":{"bytes":1,"kind":"code"},"source":"code_t","text":"x"}')
+        '{"id":"a","meta":{"bytes":1,"kind":"code"},"source":"code_t","text":"x"}'
+    )

@@ -16,8 +16,22 @@ FAQS = ["--source", "qa_python_faq", "--source", "qa_perlfaq"]
 
 def test_build_writes_corpus_and_report(tmp_path: Path) -> None:
     out, rep = tmp_path / "c.jsonl", tmp_path / "r.json"
-    res = CliRunner().invoke(main, ["corpus", "build", "--out", str(out), "--max-docs", "10",
-                                    "--report", str(rep), "--require-sources", "2", *FAQS])
+    res = CliRunner().invoke(
+        main,
+        [
+            "corpus",
+            "build",
+            "--out",
+            str(out),
+            "--max-docs",
+            "10",
+            "--report",
+            str(rep),
+            "--require-sources",
+            "2",
+            *FAQS,
+        ],
+    )
     assert res.exit_code == 0, res.output
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 10
@@ -28,8 +42,20 @@ def test_build_writes_corpus_and_report(tmp_path: Path) -> None:
 
 
 def test_require_sources_fails_with_exit_1(tmp_path: Path) -> None:
-    res = CliRunner().invoke(main, ["corpus", "build", "--out", str(tmp_path / "c.jsonl"),
-                                    "--max-docs", "4", "--require-sources", "3", *FAQS])
+    res = CliRunner().invoke(
+        main,
+        [
+            "corpus",
+            "build",
+            "--out",
+            str(tmp_path / "c.jsonl"),
+            "--max-docs",
+            "4",
+            "--require-sources",
+            "3",
+            *FAQS,
+        ],
+    )
     assert res.exit_code == 1
     assert "only 2 source(s) have documents, 3 required" in res.stderr
 
@@ -55,4 +81,9 @@ def test_sources_lists_catalog() -> None:
     res = CliRunner().invoke(main, ["corpus", "sources", "--json"])
     rows = json.loads(res.stdout)
     assert len(rows) >= 21 and {r["group"] for r in rows} == {
-        "code", "docs", "notebook", "qa", "config"}
+        "code",
+        "docs",
+        "notebook",
+        "qa",
+        "config",
+    }

@@ -13,8 +13,18 @@ from mira.corpus.kinds import KIND_BY_PREFIX
 from mira.corpus.sources import _walk
 from tests.fixtures.corpus import MIN_SOURCES, build_small_corpus
 
-META_KEYS = {"kind", "origin", "part", "package", "license", "license_file", "bytes",
-             "approx_tokens", "truncated", "orig_bytes"}
+META_KEYS = {
+    "kind",
+    "origin",
+    "part",
+    "package",
+    "license",
+    "license_file",
+    "bytes",
+    "approx_tokens",
+    "truncated",
+    "orig_bytes",
+}
 
 
 def _docs(path: Path) -> list[Document]:

@@ -21,9 +21,16 @@ def _corpus(path: Path) -> Path:
         Document(id="c", source="qa_faq", text="é" * 5),  # no meta.kind: prefix decides
         Document(id="d", source="weird", text="y" * 8, meta={"kind": "docs"}),
     ]
-    lines = [dumps_document(good[0]), "{not json", dumps_document(good[1]), "",
-             '{"id": "x", "text": "no source"}', dumps_document(good[2]), "[1, 2]",
-             dumps_document(good[3])]
+    lines = [
+        dumps_document(good[0]),
+        "{not json",
+        dumps_document(good[1]),
+        "",
+        '{"id": "x", "text": "no source"}',
+        dumps_document(good[2]),
+        "[1, 2]",
+        dumps_document(good[3]),
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -49,8 +56,12 @@ def test_stats_cli_table_json_and_strict(tmp_path: Path) -> None:
     res = runner.invoke(main, ["corpus", "stats", str(path)])
     assert res.exit_code == 0, res.output
     assert "code_py" in res.stdout and "groups" in res.stdout
-    assert [ln.split(":")[1] for ln in res.stderr.splitlines() if "malformed" in ln] == \
-        ["2", "4", "5", "7"]
+    assert [ln.split(":")[1] for ln in res.stderr.splitlines() if "malformed" in ln] == [
+        "2",
+        "4",
+        "5",
+        "7",
+    ]
     res = runner.invoke(main, ["corpus", "stats", str(path), "--json"])
     data = json.loads(res.stdout)
     assert [m["line"] for m in data["malformed"]] == [2, 4, 5, 7] and data["total"]["docs"] == 4

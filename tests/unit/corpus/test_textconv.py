@@ -32,9 +32,11 @@ def test_troff_renders_headings_fonts_and_escapes() -> None:
 
 
 def test_html_keeps_main_text_and_drops_scripts() -> None:
-    page = ("<html><head><title>t</title><script>var x=1;</script></head><body>"
-            "<nav>menu</nav><main><h1>Title</h1><p>Hello <b>world</b>.</p>"
-            "<pre>fn main() {\n    x();\n}</pre></main><footer>foot</footer></body></html>")
+    page = (
+        "<html><head><title>t</title><script>var x=1;</script></head><body>"
+        "<nav>menu</nav><main><h1>Title</h1><p>Hello <b>world</b>.</p>"
+        "<pre>fn main() {\n    x();\n}</pre></main><footer>foot</footer></body></html>"
+    )
     text = html_to_text(page)
     assert "Title" in text and "Hello world." in text
     assert "fn main() {\n    x();\n}" in text
@@ -42,10 +44,14 @@ def test_html_keeps_main_text_and_drops_scripts() -> None:
 
 
 def test_notebook_cells_become_markdown_and_fenced_code() -> None:
-    nb = {"cells": [{"cell_type": "markdown", "source": ["# Title\n", "Some text"]},
-                    {"cell_type": "code", "source": "print(1)", "outputs": [{"text": "1"}]},
-                    {"cell_type": "code", "source": ""}],
-          "metadata": {"language_info": {"name": "python"}}}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Title\n", "Some text"]},
+            {"cell_type": "code", "source": "print(1)", "outputs": [{"text": "1"}]},
+            {"cell_type": "code", "source": ""},
+        ],
+        "metadata": {"language_info": {"name": "python"}},
+    }
     assert notebook_to_text(json.dumps(nb)) == "# Title\nSome text\n\n```python\nprint(1)\n```"
 
 

@@ -306,7 +306,8 @@ def test_no_pod_reaches_tritons_http_api_and_no_secret_is_an_env_var(
                     section, field = _setting_of(name)
                     assert field not in secret_fields(MiraSettings)[section], (
                         f"{obj['metadata']['name']}: {name} from a Secret as env var: use "
-                        f"{name}_FILE and a secret volume")
+                        f"{name}_FILE and a secret volume"
+                    )
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -329,8 +330,11 @@ def test_prod_triton_speaks_mutual_tls_and_restricts_http(rendered: Any, values:
     c = pod["containers"][0]
     args = dict(a.split("=", 1) for a in c["args"])
     assert args["--grpc-use-ssl"] == args["--grpc-use-ssl-mutual"] == "true"
-    for flag, key in (("--grpc-server-cert", "tls.crt"), ("--grpc-server-key", "tls.key"),
-                      ("--grpc-root-cert", "ca.crt")):
+    for flag, key in (
+        ("--grpc-server-cert", "tls.crt"),
+        ("--grpc-server-key", "tls.key"),
+        ("--grpc-root-cert", "ca.crt"),
+    ):
         assert _secret_file(pod, c, args[flag]) == (val["serverTlsSecret"], key)
     apis, _, header = args["--http-restricted-api"].partition(":")
     assert {"model-repository", "model-config"} <= set(apis.split(","))
@@ -342,8 +346,11 @@ def test_prod_triton_speaks_mutual_tls_and_restricts_http(rendered: Any, values:
     assert settings.triton.ssl
     sts, scorer = _scorer(objs)
     spod = sts["spec"]["template"]["spec"]
-    for path, key in ((settings.triton.ssl_root_cert, "ca.crt"),
-                      (settings.triton.ssl_cert, "tls.crt"), (settings.triton.ssl_key, "tls.key")):
+    for path, key in (
+        (settings.triton.ssl_root_cert, "ca.crt"),
+        (settings.triton.ssl_cert, "tls.crt"),
+        (settings.triton.ssl_key, "tls.key"),
+    ):
         assert _secret_file(spod, scorer, str(path)) == (val["clientTlsSecret"], key)
     dev = find(rendered["dev"], "Deployment", "mira-triton")["spec"]["template"]["spec"]
     assert not any("ssl" in a for a in dev["containers"][0]["args"]), "dev: plaintext gRPC"

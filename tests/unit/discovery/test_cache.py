@@ -31,9 +31,16 @@ def _teacher(fail_after: int | None, calls: list[str]) -> CallableTeacher:
 
 
 def _ask(teacher: CallableTeacher, cache: AnnotationCache, items: list[Item]) -> list:  # type: ignore[type-arg]
-    return ask_cached(teacher, cache, items, namespace="v1", schema=ScoreAnswer,
-                      prompt=lambda it: score_prompt(it.source, it.text, ANCHORS),
-                      check=anchor_check(["a"]), batch_size=2)
+    return ask_cached(
+        teacher,
+        cache,
+        items,
+        namespace="v1",
+        schema=ScoreAnswer,
+        prompt=lambda it: score_prompt(it.source, it.text, ANCHORS),
+        check=anchor_check(["a"]),
+        batch_size=2,
+    )
 
 
 def test_resume_after_crash_does_not_reask(tmp_path: Path) -> None:

@@ -19,8 +19,11 @@ def tok() -> BatchTokenizer:
 
 
 def _docs() -> list[Document]:
-    return [Document(id=f"{s}{i}", source=s, text=t[i:])
-            for s, t in (("prose", PROSE), ("code", CODE)) for i in range(0, 40, 4)]
+    return [
+        Document(id=f"{s}{i}", source=s, text=t[i:])
+        for s, t in (("prose", PROSE), ("code", CODE))
+        for i in range(0, 40, 4)
+    ]
 
 
 def test_ratio_per_source(tok: BatchTokenizer) -> None:

@@ -37,13 +37,15 @@ def test_bad_values_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "SOURCE=GROUP" in out
     code, out = _run(base, env={"MIRA_TEACHER_TIMEOUT_S": "-1"})
     assert code == 2 and "teacher.timeout_s" in out
-    code, out = _run(base, env={"MIRA_TEACHER_API_KEY": "sk-secret", "MIRA_TEACHER_CONCURRENCY":
-                                "zero"})
+    code, out = _run(
+        base, env={"MIRA_TEACHER_API_KEY": "sk-secret", "MIRA_TEACHER_CONCURRENCY": "zero"}
+    )
     assert code == 2 and "sk-secret" not in out
 
 
 def test_malformed_corpus_records_are_counted_and_named_not_fatal(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from discovery.corpus import load_corpus
     from mira.settings import DocumentSettings
 
@@ -56,6 +58,7 @@ def test_malformed_corpus_records_are_counted_and_named_not_fatal(
 
 def test_openai_backend_needs_url(tmp_path: Path) -> None:
     corpus = _corpus(tmp_path, '{"id": "a", "source": "s", "text": "t"}\n')
-    code, out = _run(["rubrics", "--corpus", str(corpus), "--run", str(tmp_path / "r"),
-                      "--backend", "openai"])
+    code, out = _run(
+        ["rubrics", "--corpus", str(corpus), "--run", str(tmp_path / "r"), "--backend", "openai"]
+    )
     assert code == 2 and "--url" in out

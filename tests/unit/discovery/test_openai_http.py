@@ -12,32 +12,47 @@ from discovery.teacher.openai_http import OpenAITeacher, build_body
 from discovery.teacher.prompts import proposal_prompt
 from mira.contracts import ProposalAnswer
 
-ANSWER = json.dumps({"dimensions": [{"name": "clarity", "description": "is it clear",
-                                     "high": "clear", "low": "muddled"}]})
+ANSWER = json.dumps(
+    {
+        "dimensions": [
+            {"name": "clarity", "description": "is it clear", "high": "clear", "low": "muddled"}
+        ]
+    }
+)
 
 
 def completion(content: str) -> httpx.Response:
-    return httpx.Response(200, json={"choices": [{"message": {"role": "assistant",
-                                                              "content": content}}]})
+    return httpx.Response(
+        200, json={"choices": [{"message": {"role": "assistant", "content": content}}]}
+    )
 
 
 def make(handler, **kw) -> OpenAITeacher:  # type: ignore[no-untyped-def]
-    return OpenAITeacher("http://teacher.test", "m", api_key=SecretStr("sk-1"), backoff_s=0.001,
-                         transport=httpx.MockTransport(handler), **kw)
+    return OpenAITeacher(
+        "http://teacher.test",
+        "m",
+        api_key=SecretStr("sk-1"),
+        backoff_s=0.001,
+        transport=httpx.MockTransport(handler),
+        **kw,
+    )
 
 
 def test_body_requests_json_schema() -> None:
-    body = build_body(proposal_prompt("s", "t", 2), ProposalAnswer, Sampling(64, 0.0, 3), "m",
-                      "json_schema")
+    body = build_body(
+        proposal_prompt("s", "t", 2), ProposalAnswer, Sampling(64, 0.0, 3), "m", "json_schema"
+    )
     assert body["response_format"]["type"] == "json_schema"
     sent = body["response_format"]["json_schema"]["schema"]
     assert sent == proposal_prompt("s", "t", 2).schema  # the request's own narrowed schema
     assert sent["properties"]["dimensions"]["minItems"] == 2
     assert body["max_tokens"] == 64 and body["seed"] == 3 and body["temperature"] == 0.0
-    assert "guided_json" in build_body(proposal_prompt("s", "t", 2), ProposalAnswer,
-                                       Sampling(), "m", "guided_json")
-    assert "response_format" not in build_body(proposal_prompt("s", "t", 2), ProposalAnswer,
-                                               Sampling(), "m", "none")
+    assert "guided_json" in build_body(
+        proposal_prompt("s", "t", 2), ProposalAnswer, Sampling(), "m", "guided_json"
+    )
+    assert "response_format" not in build_body(
+        proposal_prompt("s", "t", 2), ProposalAnswer, Sampling(), "m", "none"
+    )
 
 
 def test_retries_429_and_5xx_then_succeeds() -> None:
@@ -93,6 +108,8 @@ def test_client_error_is_not_retried() -> None:
         return httpx.Response(404, text="no such model")
 
     t = make(handler, max_retries=0)
-    assert getattr(t.ask(proposal_prompt("s", "d", 1), ProposalAnswer), "reason", "") == \
-        "backend_error"
+    assert (
+        getattr(t.ask(proposal_prompt("s", "d", 1), ProposalAnswer), "reason", "")
+        == "backend_error"
+    )
     assert len(calls) == 1

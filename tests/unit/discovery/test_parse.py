@@ -21,8 +21,10 @@ def test_valid_answer_is_not_repaired() -> None:
     [
         ("```json\n" + GOOD + "\n```", "code_fence"),
         ("Sure! Here it is: " + GOOD + " Hope this helps.", "extracted"),
-        ('{"scores": [{"anchor": "clarity", "score": 4, "rationale": "clear"},]}',
-         "trailing_comma"),
+        (
+            '{"scores": [{"anchor": "clarity", "score": 4, "rationale": "clear"},]}',
+            "trailing_comma",
+        ),
         ('{"scores": [{"anchor": "clarity", "score": "4", "rationale": "clear"}]}', "coerced"),
         ('{"scores": [{"anchor": "clarity", "score": 4.0, "rationale": "clear"}]}', "coerced"),
     ],
@@ -35,8 +37,10 @@ def test_repairs(raw: str, repair: str) -> None:
 
 
 def test_truncated_answer_is_closed_when_what_is_left_validates() -> None:
-    raw = ('{"scores": [{"anchor": "a", "score": 1, "rationale": "x"}, '
-           '{"anchor": "b", "score": 2, "rationale": "cut mid-sen')
+    raw = (
+        '{"scores": [{"anchor": "a", "score": 1, "rationale": "x"}, '
+        '{"anchor": "b", "score": 2, "rationale": "cut mid-sen'
+    )
     p = parse_answer(raw, ScoreAnswer)
     assert "truncated" in p.repairs
     assert p.value.by_anchor() == {"a": 1}

@@ -96,13 +96,22 @@ def test_schema_words_cover_the_proposal_prompt() -> None:
     assert words - SCHEMA_WORDS - _STOP == set()
 
 
-@pytest.mark.parametrize("name", ["perl_perl_vspam", "dudayjkdjjdudjj", "idemlibalitias_x",
-                                  "remainderlfldf", "high_high_high_high"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "perl_perl_vspam",
+        "dudayjkdjjdudjj",
+        "idemlibalitias_x",
+        "remainderlfldf",
+        "high_high_high_high",
+    ],
+)
 def test_gibberish_names_are_unreadable(name: str) -> None:
     assert not readable_name(name)
 
 
-@pytest.mark.parametrize("name", ["configurability", "reproducibility", "lengths",
-                                  "idiomatic_usage", "conciseness"])
+@pytest.mark.parametrize(
+    "name", ["configurability", "reproducibility", "lengths", "idiomatic_usage", "conciseness"]
+)
 def test_long_real_words_stay_readable(name: str) -> None:
     assert readable_name(name)

@@ -28,8 +28,11 @@ def _ask(teacher: CallableTeacher) -> ScoreAnswer | Failed:
 
 
 def score(a: int, b: int, names: tuple[str, str] = ("clarity", "correctness")) -> str:
-    return ('{"scores": [' f'{{"anchor": "{names[0]}", "score": {a}, "rationale": "r"}}, '
-            f'{{"anchor": "{names[1]}", "score": {b}, "rationale": "r"}}]}}')
+    return (
+        '{"scores": ['
+        f'{{"anchor": "{names[0]}", "score": {a}, "rationale": "r"}}, '
+        f'{{"anchor": "{names[1]}", "score": {b}, "rationale": "r"}}]}}'
+    )
 
 
 def test_ok_first_try() -> None:

@@ -17,7 +17,10 @@ class _Params:
 
 def test_sampling_kwargs() -> None:
     assert sampling_kwargs(ScoreAnswer, Sampling(100, 0.7, 5)) == {
-        "max_tokens": 100, "temperature": 0.7, "seed": 5}
+        "max_tokens": 100,
+        "temperature": 0.7,
+        "seed": 5,
+    }
 
 
 def test_structured_outputs_new_api() -> None:
@@ -28,6 +31,7 @@ def test_structured_outputs_new_api() -> None:
 
 
 def test_guided_decoding_old_api() -> None:
-    field, params = structured_params(SimpleNamespace(GuidedDecodingParams=_Params),
-                                      ScoreAnswer.model_json_schema())
+    field, params = structured_params(
+        SimpleNamespace(GuidedDecodingParams=_Params), ScoreAnswer.model_json_schema()
+    )
     assert field == "guided_decoding" and "properties" in params.kw["json"]

@@ -15,8 +15,17 @@ from discovery.distill.data import (
 
 
 def ann(doc: str, scores: dict[str, int]) -> str:
-    return json.dumps({"doc_id": doc, "source": "s", "group": "g", "text": "t",
-                       "rubric_version": "r1", "teacher": "smol", "scores": scores})
+    return json.dumps(
+        {
+            "doc_id": doc,
+            "source": "s",
+            "group": "g",
+            "text": "t",
+            "rubric_version": "r1",
+            "teacher": "smol",
+            "scores": scores,
+        }
+    )
 
 
 def test_bad_annotation_lines_are_reported_with_line_numbers(tmp_path: Path) -> None:
@@ -40,8 +49,10 @@ def test_split_is_by_document_and_seeded() -> None:
 def test_targets_mask_missing_scores() -> None:
     from mira.contracts import Annotation
 
-    rows = [Annotation.model_validate_json(ann("d1", {"a": 3})),
-            Annotation.model_validate_json(ann("d2", {"a": 1, "b": 5}))]
+    rows = [
+        Annotation.model_validate_json(ann("d1", {"a": 3})),
+        Annotation.model_validate_json(ann("d2", {"a": 1, "b": 5})),
+    ]
     y, m = targets(rows, ["a", "b"])
     assert y.tolist() == [[3, 0], [1, 5]] and m.tolist() == [[1, 0], [1, 1]]
 
@@ -51,9 +62,14 @@ def test_anchor_names_from_rubric_else_scores(tmp_path: Path) -> None:
 
     rows = [Annotation.model_validate_json(ann("d1", {"z": 1, "a": 2}))]
     assert anchor_names(tmp_path, "g", rows) == ["a", "z"]
-    rubric = RubricArtifact(group="g", version="r1", teacher="t", prompt_hash="h", sample_ids=[],
-                            anchors=[Anchor(name="z", description=""),
-                                     Anchor(name="a", description="")])
+    rubric = RubricArtifact(
+        group="g",
+        version="r1",
+        teacher="t",
+        prompt_hash="h",
+        sample_ids=[],
+        anchors=[Anchor(name="z", description=""), Anchor(name="a", description="")],
+    )
     (tmp_path / "rubrics").mkdir()
     (tmp_path / "rubrics" / "g.json").write_text(rubric.model_dump_json())
     assert anchor_names(tmp_path, "g", rows) == ["z", "a"]

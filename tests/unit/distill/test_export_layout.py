@@ -22,8 +22,15 @@ def stage_one(repo: Path, group: str = "code") -> StagedModel:
     version = next_version(repo, f"mira_{group}")
     onnx = tiny_student(stage / "tmp.onnx", [1.0, 2.0], [0.5, 0.5])
     folder = stage_version(stage, f"mira_{group}", version, onnx)
-    return StagedModel(group, f"mira_{group}", version, 2, folder, 0.0,
-                       checksums(f"mira_{group}/{version}", folder))
+    return StagedModel(
+        group,
+        f"mira_{group}",
+        version,
+        2,
+        folder,
+        0.0,
+        checksums(f"mira_{group}/{version}", folder),
+    )
 
 
 def test_layout_versions_and_checksums(tmp_path: Path) -> None:
@@ -34,8 +41,9 @@ def test_layout_versions_and_checksums(tmp_path: Path) -> None:
     v1 = repo / "mira_code" / "1"
     assert sorted(p.name for p in v1.iterdir()) == ["model.onnx", "model.py"]
     assert (repo / "mira_code" / "config.pbtxt").read_text().startswith('name: "mira_code"')
-    assert first.files == {f"mira_code/1/{n}": sha256_file(v1 / n)
-                           for n in ("model.onnx", "model.py")}
+    assert first.files == {
+        f"mira_code/1/{n}": sha256_file(v1 / n) for n in ("model.onnx", "model.py")
+    }
     before = sha256_file(v1 / "model.onnx")
     second = stage_one(repo)
     assert second.version == 2
@@ -67,8 +75,10 @@ def test_configs_keep_the_previous_version_and_warm_up(tmp_path: Path) -> None:
     publish(repo, [stage_one(repo)], ExportSettings(keep_versions=3, max_batch_size=16), 48)
     cfg = parse_config((repo / "mira_code" / "config.pbtxt").read_text())
     assert cfg.version_policy.latest.num_versions == 3
-    warm = {(w.batch_size, w.inputs["input_ids"].dims[0], w.inputs["attention_mask"].zero_data)
-            for w in cfg.model_warmup}
+    warm = {
+        (w.batch_size, w.inputs["input_ids"].dims[0], w.inputs["attention_mask"].zero_data)
+        for w in cfg.model_warmup
+    }
     assert warm == {(1, 48, True), (16, 48, True)}
     publish(repo, [stage_one(repo)], ExportSettings(warmup=False), 48)
     assert not parse_config((repo / "mira_code" / "config.pbtxt").read_text()).model_warmup
@@ -114,8 +124,10 @@ def test_model_py_imports_only_what_triton_env_has() -> None:
     from discovery.export.repository import MODEL_PY
 
     tree = ast.parse(MODEL_PY.read_text())
-    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-             for a in n.names}
-    names |= {n.module.split(".")[0] for n in ast.walk(tree)
-              if isinstance(n, ast.ImportFrom) and n.module}
+    names = {
+        a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    names |= {
+        n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+    }
     assert names <= {"json", "numpy", "onnxruntime", "triton_python_backend_utils"}

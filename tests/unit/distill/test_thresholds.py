@@ -4,8 +4,9 @@ import pytest
 from discovery.export.thresholds import report, source_thresholds
 
 
-def synthetic(seed: int, n: int = 800, sources: int = 21) -> tuple[list[str], list[float],
-                                                                      list[int]]:
+def synthetic(
+    seed: int, n: int = 800, sources: int = 21
+) -> tuple[list[str], list[float], list[int]]:
     rng = np.random.default_rng(seed)
     src = [f"s{rng.integers(sources)}" for _ in range(n)]
     shift = {f"s{i}": rng.normal(0, 2) for i in range(sources)}  # sources differ in level

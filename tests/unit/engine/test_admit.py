@@ -26,11 +26,13 @@ def test_every_hostile_class_gets_its_reason(case: object) -> None:
 
 def test_the_hostile_corpus_covers_at_least_20_classes_and_every_admission_reason() -> None:
     assert len({c.name for c in CASES}) >= 20
-    admission = set(DeadLetterReason) - {DeadLetterReason.UNKNOWN_SOURCE,
-                                         DeadLetterReason.NO_THRESHOLD,
-                                         DeadLetterReason.TOKENIZE_FAILED,
-                                         DeadLetterReason.INFERENCE_FAILED,
-                                         DeadLetterReason.OUTPUT_TOO_LARGE}
+    admission = set(DeadLetterReason) - {
+        DeadLetterReason.UNKNOWN_SOURCE,
+        DeadLetterReason.NO_THRESHOLD,
+        DeadLetterReason.TOKENIZE_FAILED,
+        DeadLetterReason.INFERENCE_FAILED,
+        DeadLetterReason.OUTPUT_TOO_LARGE,
+    }
     assert admission <= {c.reason for c in CASES}
     assert set(REASON_DOCS) == set(DeadLetterReason)
 
@@ -50,14 +52,17 @@ def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
 
 _JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                                  max_size=3),
-    max_leaves=12)
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["id", "source", "text", "meta", "x"]), _JSONISH,
-                       max_size=5))
+@given(
+    st.dictionaries(st.sampled_from(["id", "source", "text", "meta", "x"]), _JSONISH, max_size=5)
+)
 def test_arbitrary_json_objects_never_raise(obj: dict[str, object]) -> None:
     out = admit(json.dumps(obj).encode(), LIMITS)
     assert isinstance(out, Document | Invalid)
@@ -78,12 +83,25 @@ def test_valid_documents_are_admitted_unchanged(doc_id: str, source: str, text: 
 def test_the_deepest_admitted_meta_still_serializes_as_a_scored_output() -> None:
     from mira.contracts import MiraVerdict, ScoredDocument
 
-    raw = (b'{"id": "a", "source": "s", "text": "t", "meta": ' + b'{"a": ' * 199 + b"1"
-           + b"}" * 199 + b"}")
+    raw = (
+        b'{"id": "a", "source": "s", "text": "t", "meta": '
+        + b'{"a": ' * 199
+        + b"1"
+        + b"}" * 199
+        + b"}"
+    )
     doc = admit(raw, LIMITS)
     assert isinstance(doc, Document)
-    verdict = MiraVerdict(group="g", score=1.0, anchors={}, threshold=1.0, decision="accept",
-                          model="m", model_version=1, rubric_version="r")
+    verdict = MiraVerdict(
+        group="g",
+        score=1.0,
+        anchors={},
+        threshold=1.0,
+        decision="accept",
+        model="m",
+        model_version=1,
+        rubric_version="r",
+    )
     ScoredDocument(**doc.model_dump(), mira=verdict).model_dump_json()
     deeper = raw.replace(b'"meta": ', b'"meta": {"b": ')[:-1] + b"}}"
     out = admit(deeper, LIMITS)

@@ -28,12 +28,14 @@ def docs(*texts: str, source: str = "s1") -> list[Document]:
 class Fake:
     """Scores = token count; refuses batches holding a poisoned token id; scripted failures."""
 
-    def __init__(self, poison: int | None = None, failures: list[Exception] | None = None,
-                 k: int = 2) -> None:
+    def __init__(
+        self, poison: int | None = None, failures: list[Exception] | None = None, k: int = 2
+    ) -> None:
         self.poison, self.failures, self.k, self.calls = poison, list(failures or []), k, 0
 
-    async def score(self, model: ModelRef, ids: np.ndarray, mask: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    async def score(
+        self, model: ModelRef, ids: np.ndarray, mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)
@@ -46,8 +48,9 @@ class Fake:
         pass
 
 
-def engine_for(tmp_path: Path, backend: Fake, retry: RetryPolicy = FAST
-               ) -> tuple[Engine, RepositoryManifest]:
+def engine_for(
+    tmp_path: Path, backend: Fake, retry: RetryPolicy = FAST
+) -> tuple[Engine, RepositoryManifest]:
     repo = tiny_repo(tmp_path / "repo")
     manifest, _ = load_manifest(repo / "mira_manifest.json")
     return Engine(backend, tokenizer_pool(repo, manifest, 1), retry), manifest
@@ -61,8 +64,9 @@ def test_scores_route_and_decide_with_the_real_onnx_backend(tmp_path: Path) -> N
     repo = tiny_repo(tmp_path / "repo")
     manifest, _ = load_manifest(repo / "mira_manifest.json")
     engine = local_engine(repo, manifest, EngineSettings(ort_threads=1))
-    out = asyncio.run(score_documents(engine, manifest, "a",
-                                      docs("one two three four five", "one"), 1.3))
+    out = asyncio.run(
+        score_documents(engine, manifest, "a", docs("one two three four five", "one"), 1.3)
+    )
     got = [(o.mira.score, o.mira.decision) for o in out if not isinstance(o, Invalid)]
     assert got == [(5.25, "reject"), (2.25, "reject")]
     assert not isinstance(out[0], Invalid) and out[0].mira.anchors == {"x": 7.0, "y": 3.5}
@@ -106,7 +110,8 @@ def test_ambiguous_errors_are_bounded_then_the_batch_is_split(tmp_path: Path) ->
 
 
 def test_output_shapes_that_disagree_with_the_manifest_are_not_a_document_fault(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     engine, _ = engine_for(tmp_path, Fake(k=3), RetryPolicy(0.001, 0.002, 2, 2))
     with pytest.raises(BackendUnavailable, match="manifest lists 2 anchors"):
         run(engine, ["one"])

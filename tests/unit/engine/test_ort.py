@@ -27,8 +27,11 @@ def test_scores_match_the_graph_and_protocol(tmp_path: Path) -> None:
 def test_unknown_model_and_bad_input(tmp_path: Path) -> None:
     backend = OrtBackend({X: tiny_student(tmp_path / "m.onnx", [1.0], [1.0])}, threads=1)
     with pytest.raises(KeyError):
-        asyncio.run(backend.score(ModelRef("mira_y", 1), np.ones((1, 2), np.int64),
-                                  np.ones((1, 2), np.int64)))
+        asyncio.run(
+            backend.score(
+                ModelRef("mira_y", 1), np.ones((1, 2), np.int64), np.ones((1, 2), np.int64)
+            )
+        )
     with pytest.raises(BatchRejected):
         asyncio.run(backend.score(X, np.ones(2, np.int64), np.ones(2, np.int64)))
 

@@ -33,8 +33,9 @@ class FakeTriton:
         self.gate: asyncio.Event | None = None  # holds score() until set
         self.load_delay = 0.0
 
-    async def score(self, model: ModelRef, ids: np.ndarray, mask: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    async def score(
+        self, model: ModelRef, ids: np.ndarray, mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         if not self.alive or model not in self.loaded:
             raise BackendUnavailable(f"{self.addr}: UNAVAILABLE")
         if self.gate is not None:
@@ -62,8 +63,10 @@ class Cluster:
 
     def __init__(self, n: int, loaded: set[ModelRef] | None = None) -> None:
         self.repo = {V1}
-        self.servers = {f"10.0.0.{i}:8001": FakeTriton(f"10.0.0.{i}:8001", loaded or {V1},
-                                                       self.repo) for i in range(1, n + 1)}
+        self.servers = {
+            f"10.0.0.{i}:8001": FakeTriton(f"10.0.0.{i}:8001", loaded or {V1}, self.repo)
+            for i in range(1, n + 1)
+        }
         self.dns: list[str] | None = list(self.servers)
         self.connected: list[tuple[str, str]] = []
 
@@ -83,8 +86,13 @@ class Cluster:
         return self.servers[addr]
 
     def pool(self, expected: set[ModelRef] | None = None) -> TritonPool:
-        return TritonPool([("mira-triton-headless", 8001)], self.connect, 60.0,
-                          expected if expected is not None else {V1}, self.resolve)
+        return TritonPool(
+            [("mira-triton-headless", 8001)],
+            self.connect,
+            60.0,
+            expected if expected is not None else {V1},
+            self.resolve,
+        )
 
 
 def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -330,8 +338,7 @@ def test_no_endpoint_up_means_not_ready_and_unavailable() -> None:
 
 def test_grpc_url_targets_and_addresses() -> None:
     ts = TritonSettings(grpc_url="mira-triton-headless:8001, 127.0.0.1:9001,[::1]:9002")
-    assert ts.grpc_targets() == [("mira-triton-headless", 8001), ("127.0.0.1", 9001),
-                                 ("::1", 9002)]
+    assert ts.grpc_targets() == [("mira-triton-headless", 8001), ("127.0.0.1", 9001), ("::1", 9002)]
     assert address("::1", 9002) == "[::1]:9002" and address("10.0.0.1", 1) == "10.0.0.1:1"
     assert is_ip("::1") and is_ip("10.1.2.3") and not is_ip("mira-triton-headless")
     for bad in ("triton", "host:", ":8001", "a:b", "a:8001,,b:1", "a:70000"):

@@ -33,7 +33,8 @@ def test_unknown_source_fallback_or_dead_letter(manifest: RepositoryManifest) ->
 
 
 def test_a_source_without_threshold_is_dead_lettered_before_inference(
-        manifest: RepositoryManifest) -> None:
+    manifest: RepositoryManifest,
+) -> None:
     strict = manifest.model_copy(update={"default_threshold": None})
     out = route(doc("new"), strict, "fallback")
     assert isinstance(out, Invalid) and out.reason is DeadLetterReason.NO_THRESHOLD

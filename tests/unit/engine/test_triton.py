@@ -65,8 +65,9 @@ class Result:
         return np.zeros((self.n, 2) if name == "anchors" else (self.n, 1), np.float32)
 
 
-def _backend(deadline: Deadline, slow: set[int], in_flight: int = 1
-             ) -> tuple[TritonBackend, FakeClient]:
+def _backend(
+    deadline: Deadline, slow: set[int], in_flight: int = 1
+) -> tuple[TritonBackend, FakeClient]:
     """Call inside a running loop (the gRPC aio channel needs one)."""
     backend = TritonBackend("127.0.0.1:1", in_flight, deadline, {})
     client = FakeClient(slow)
@@ -96,7 +97,9 @@ def test_each_request_carries_its_deadline_and_queue_timeout() -> None:
 
     client = asyncio.run(go())
     assert [c["client_timeout"] for c in client.calls] == [
-        pytest.approx(d.client_s(2, 16)), pytest.approx(d.client_s(32, 128))]
+        pytest.approx(d.client_s(2, 16)),
+        pytest.approx(d.client_s(32, 128)),
+    ]
     assert {c["timeout"] for c in client.calls} == {500_000}  # Triton's queue bound, in µs
 
 

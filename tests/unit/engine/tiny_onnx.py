@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 
-def contract_model(nodes: list[Any], inits: list[Any], k: int, name: str,
-                   dims: tuple[str, str] = ("batch", "seq")) -> Any:
+def contract_model(
+    nodes: list[Any], inits: list[Any], k: int, name: str, dims: tuple[str, str] = ("batch", "seq")
+) -> Any:
     """A checked ONNX model (opset 18, IR 9) with the student I/O contract: int64
     ``input_ids``/``attention_mask`` [batch, seq] in, float ``anchors`` [batch, k] and
     ``score`` [batch, 1] out; ``dims`` names the batch and sequence axes."""
@@ -21,11 +22,16 @@ def contract_model(nodes: list[Any], inits: list[Any], k: int, name: str,
 
     batch, seq = dims
     graph = helper.make_graph(
-        nodes, name,
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [batch, seq]),
-         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [batch, seq])],
-        [helper.make_tensor_value_info("anchors", TensorProto.FLOAT, [batch, k]),
-         helper.make_tensor_value_info("score", TensorProto.FLOAT, [batch, 1])],
+        nodes,
+        name,
+        [
+            helper.make_tensor_value_info("input_ids", TensorProto.INT64, [batch, seq]),
+            helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [batch, seq]),
+        ],
+        [
+            helper.make_tensor_value_info("anchors", TensorProto.FLOAT, [batch, k]),
+            helper.make_tensor_value_info("score", TensorProto.FLOAT, [batch, 1]),
+        ],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
@@ -57,8 +63,9 @@ def tiny_student(path: Path, scale: list[float], weights: list[float]) -> Path:
     return path
 
 
-def expected(mask: np.ndarray, scale: list[float], weights: list[float]
-             ) -> tuple[np.ndarray, np.ndarray]:
+def expected(
+    mask: np.ndarray, scale: list[float], weights: list[float]
+) -> tuple[np.ndarray, np.ndarray]:
     count = mask.sum(axis=1, keepdims=True).astype(np.float32)
     anchors = count * np.asarray(scale, dtype=np.float32)
     return anchors, anchors @ np.asarray(weights, dtype=np.float32)
@@ -76,13 +83,25 @@ def tiny_repo(repo: Path, thresholds: dict[str, float] | None = None) -> Path:
     groups = {}
     for g, scale in (("a", [1.0, 0.5]), ("b", [2.0, 1.0])):
         path = tiny_student(repo / f"mira_{g}" / "1" / "model.onnx", scale, [0.5, 0.5])
-        groups[g] = GroupModel(model=f"mira_{g}", version=1, anchors=["x", "y"],
-                               weights=[0.5, 0.5], rubric_version="r1",
-                               files={f"mira_{g}/1/model.onnx": sha256_file(path)})
+        groups[g] = GroupModel(
+            model=f"mira_{g}",
+            version=1,
+            anchors=["x", "y"],
+            weights=[0.5, 0.5],
+            rubric_version="r1",
+            files={f"mira_{g}/1/model.onnx": sha256_file(path)},
+        )
     shutil.copyfile(get_model_path() / "tokenizer.json", repo / "mira_tokenizer.json")
     manifest = RepositoryManifest(
-        groups=groups, source_groups={"s1": "a", "s2": "a", "s3": "b"}, fallback_group="a",
-        thresholds=thresholds or {"s1": 6.0, "s2": 6.0, "s3": 12.0}, default_threshold=6.0,
-        budget=0.5, tokenizer="mira_tokenizer.json", max_length=16, max_chars=200)
+        groups=groups,
+        source_groups={"s1": "a", "s2": "a", "s3": "b"},
+        fallback_group="a",
+        thresholds=thresholds or {"s1": 6.0, "s2": 6.0, "s3": 12.0},
+        default_threshold=6.0,
+        budget=0.5,
+        tokenizer="mira_tokenizer.json",
+        max_length=16,
+        max_chars=200,
+    )
     (repo / "mira_manifest.json").write_text(manifest.model_dump_json(indent=2))
     return repo

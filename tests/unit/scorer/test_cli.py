@@ -14,8 +14,9 @@ def test_native_crc_is_installed() -> None:
     assert not cli.pure_python_crc()
 
 
-def test_warns_on_pure_python_crc(monkeypatch: pytest.MonkeyPatch,
-                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_warns_on_pure_python_crc(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from kafka.record import util
 
     monkeypatch.setattr(util, "crc32c_c", None)

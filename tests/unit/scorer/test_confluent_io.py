@@ -36,8 +36,9 @@ def _io(delivery: str = "at-least-once", drain_s: float = 1.0) -> ConfluentIO:
     io._delivering = False
     io._stash = []
     io.producer = SimpleNamespace(fatal=None, hung=False)  # type: ignore[assignment]
-    io._consumer = SimpleNamespace(memberid=lambda: "m-1", consumer_group_metadata=lambda: "cgm",
-                                   poll=lambda timeout: None)
+    io._consumer = SimpleNamespace(
+        memberid=lambda: "m-1", consumer_group_metadata=lambda: "cgm", poll=lambda timeout: None
+    )
     return io
 
 
@@ -56,8 +57,7 @@ def test_revocation_finishes_in_flight_work_and_commits_it_first() -> None:
     _done(io, P0, 0, b"a")
     late = io.tracker.start(P0, 1)
     _done(io, P1, 0, b"x")
-    finisher = threading.Timer(0.2, lambda: io.tracker.complete(late, OutMessage("t", None,
-                                                                                 b"b")))
+    finisher = threading.Timer(0.2, lambda: io.tracker.complete(late, OutMessage("t", None, b"b")))
     finisher.start()
     t0 = time.monotonic()
     io._on_revoke(None, _rd(P0))
@@ -109,8 +109,9 @@ def test_exactly_once_meta_names_the_member() -> None:
 
 # ---------------------------------------------------------------- the adapters
 def _err(code: int, fatal_: bool = False) -> Any:
-    return SimpleNamespace(code=lambda: code, name=lambda: f"E{code}", str=lambda: "why",
-                           fatal=lambda: fatal_)
+    return SimpleNamespace(
+        code=lambda: code, name=lambda: f"E{code}", str=lambda: "why", fatal=lambda: fatal_
+    )
 
 
 def test_errors_are_named_as_the_committers_expect() -> None:
@@ -129,8 +130,7 @@ class FakeRd:
         self.full = 0
         self.pending: list[Any] = []
 
-    def produce(self, topic: str, value: bytes, key: Any, headers: Any, on_delivery: Any
-                ) -> None:
+    def produce(self, topic: str, value: bytes, key: Any, headers: Any, on_delivery: Any) -> None:
         if self.full:
             self.full -= 1
             raise BufferError("queue full")
@@ -184,10 +184,10 @@ def test_offsets_convert_to_librdkafka_partitions() -> None:
 
 
 def test_consumer_commit_reports_a_partition_error() -> None:
-    failed = SimpleNamespace(topic="in", partition=0, offset=5,
-                             error=KafkaError(KafkaError.REBALANCE_IN_PROGRESS))
-    rd = SimpleNamespace(commit=lambda offsets, asynchronous: [failed],
-                         assignment=lambda: _rd(P0))
+    failed = SimpleNamespace(
+        topic="in", partition=0, offset=5, error=KafkaError(KafkaError.REBALANCE_IN_PROGRESS)
+    )
+    rd = SimpleNamespace(commit=lambda offsets, asynchronous: [failed], assignment=lambda: _rd(P0))
     consumer = cc.Consumer(rd, lambda: None)
     with pytest.raises(cc.DeliveryFailed):
         consumer.commit({P0: OffsetAndMetadata(5, "", -1)})
@@ -197,10 +197,13 @@ def test_partitions_lost_meanwhile_are_not_committed() -> None:
     """Rebalance events are served first; a partition no longer assigned is skipped (a stale
     member's commit would be refused, and fatal for a static member)."""
     served, committed = [], []
-    rd = SimpleNamespace(commit=lambda offsets, asynchronous: committed.extend(offsets) or [],
-                         assignment=lambda: _rd(P1))
-    cc.Consumer(rd, lambda: served.append(1)).commit({P0: OffsetAndMetadata(5, "", -1),
-                                                      P1: OffsetAndMetadata(7, "", -1)})
+    rd = SimpleNamespace(
+        commit=lambda offsets, asynchronous: committed.extend(offsets) or [],
+        assignment=lambda: _rd(P1),
+    )
+    cc.Consumer(rd, lambda: served.append(1)).commit(
+        {P0: OffsetAndMetadata(5, "", -1), P1: OffsetAndMetadata(7, "", -1)}
+    )
     assert served == [1] and [(t.partition, t.offset) for t in committed] == [(1, 7)]
 
 
@@ -223,9 +226,16 @@ def test_a_revocation_served_during_a_delivery_abandons_instead_of_nesting() -> 
 
 def test_a_message_polled_while_serving_events_comes_back_with_the_next_poll() -> None:
     io = _io()
-    msg = SimpleNamespace(error=lambda: None, topic=lambda: "in", partition=lambda: 0,
-                          offset=lambda: 3, key=lambda: b"k", value=lambda: b"v",
-                          headers=lambda: None, timestamp=lambda: (1, 99))
+    msg = SimpleNamespace(
+        error=lambda: None,
+        topic=lambda: "in",
+        partition=lambda: 0,
+        offset=lambda: 3,
+        key=lambda: b"k",
+        value=lambda: b"v",
+        headers=lambda: None,
+        timestamp=lambda: (1, 99),
+    )
     io._consumer.poll = lambda timeout: msg
     io._consumer.consume = lambda n, timeout: []
     io._serve_events()
@@ -234,11 +244,17 @@ def test_a_message_polled_while_serving_events_comes_back_with_the_next_poll() -
 
 
 def test_client_configs_follow_the_settings() -> None:
-    s = MiraSettings(kafka={"bootstrap": "h:1", "security_protocol": "SASL_SSL",
-                            "sasl_mechanism": "SCRAM-SHA-512", "sasl_username": "u",
-                            "sasl_password": "p", "ssl_cafile": "/ca.pem"},
-                     scorer={"delivery": "exactly-once", "transactional_id": "tx",
-                             "instance_id": "pod-0"})
+    s = MiraSettings(
+        kafka={
+            "bootstrap": "h:1",
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_username": "u",
+            "sasl_password": "p",
+            "ssl_cafile": "/ca.pem",
+        },
+        scorer={"delivery": "exactly-once", "transactional_id": "tx", "instance_id": "pod-0"},
+    )
     c, p = consumer_config(s), producer_config(s, 1000)
     assert c["isolation.level"] == "read_committed" and not c["enable.auto.commit"]
     assert c["partition.assignment.strategy"] == "cooperative-sticky"

@@ -32,8 +32,9 @@ class FakeFuture:
 
 
 class FakeProducer:
-    def __init__(self, fail: dict[bytes, Exception] | None = None,
-                 fail_commit: Exception | None = None) -> None:
+    def __init__(
+        self, fail: dict[bytes, Exception] | None = None, fail_commit: Exception | None = None
+    ) -> None:
         self.log: list[Any] = []
         self.fail = dict(fail or {})
         self.fail_commit = fail_commit
@@ -72,11 +73,16 @@ class FakeConsumer:
 
 def _held() -> dict[str, Held]:
     return {
-        "p0": Held(1, [Entry(6, OutMessage("acc", b"a", b"{}", kind="accept", label="code",
-                                           origin="in/0/6")),
-                       Entry(7, OutMessage(None, b"b", b"{}", kind="reject", label="code"))]),
-        "p1": Held(1, [Entry(3, OutMessage("dlq", b"c", b"x", kind="dead",
-                                           label="invalid_json"))]),
+        "p0": Held(
+            1,
+            [
+                Entry(
+                    6, OutMessage("acc", b"a", b"{}", kind="accept", label="code", origin="in/0/6")
+                ),
+                Entry(7, OutMessage(None, b"b", b"{}", kind="reject", label="code")),
+            ],
+        ),
+        "p1": Held(1, [Entry(3, OutMessage("dlq", b"c", b"x", kind="dead", label="invalid_json"))]),
     }
 
 
@@ -172,8 +178,10 @@ def test_exactly_once_is_one_transaction_with_the_offsets() -> None:
 
 def test_exactly_once_refuses_a_commit_without_group_generation() -> None:
     prod, cons = FakeProducer(), FakeConsumer()
-    for meta in (SimpleNamespace(generation_id=-1, member_id="m"),
-                 SimpleNamespace(generation_id=2, member_id="")):
+    for meta in (
+        SimpleNamespace(generation_id=-1, member_id="m"),
+        SimpleNamespace(generation_id=2, member_id=""),
+    ):
         result = eos(prod, cons).deliver(_held(), meta)
         assert result.done == {} and "KIP-447" in str(result.error)
     assert prod.log == []
@@ -200,5 +208,7 @@ def test_a_topic_smaller_than_the_request_size_lowers_the_limit() -> None:
     committer = AtLeastOnceCommitter(prod, cons, Limits(LIMIT, {"acc": 1000}), "dlq", 5.0)
     entry = Entry(0, OutMessage("acc", b"k", b"x" * 2000, kind="accept", origin="in/0/0"))
     committer.deliver({"p0": Held(1, [entry])}, META)
-    assert entry.msg.topic == "dlq" and b"what acc takes" in dict(entry.msg.headers)[
-        "mira-error-detail"]
+    assert (
+        entry.msg.topic == "dlq"
+        and b"what acc takes" in dict(entry.msg.headers)["mira-error-detail"]
+    )

@@ -14,12 +14,15 @@ def test_filter_counts_and_outputs(tmp_path: Path) -> None:
     lines[3] = '{"id": "broken"'
     src.write_bytes(("\n".join(lines) + "\n\n").encode() + b"\xff\n")
     out = tmp_path / "out"
-    res = CliRunner().invoke(main, ["filter", str(src), "--repo", str(repo), "--out", str(out),
-                                    "--batch-size", "3"])
+    res = CliRunner().invoke(
+        main, ["filter", str(src), "--repo", str(repo), "--out", str(out), "--batch-size", "3"]
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text())
-    counts = {k: len((out / f"{k}.jsonl").read_text().splitlines())
-              for k in ("accepted", "rejected", "dead_letter")}
+    counts = {
+        k: len((out / f"{k}.jsonl").read_text().splitlines())
+        for k in ("accepted", "rejected", "dead_letter")
+    }
     assert summary["in"] == 10 == sum(counts.values())  # the blank line counts too
     assert counts["dead_letter"] == summary["dead_letter"] == 3
     assert summary["dead_letter_reasons"] == {"invalid_json": 1, "blank": 1, "bad_utf8": 1}
@@ -31,8 +34,9 @@ def test_filter_counts_and_outputs(tmp_path: Path) -> None:
 def test_filter_without_repository_exits_2(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text("{}\n")
-    res = CliRunner().invoke(main, ["filter", str(src), "--repo", str(tmp_path),
-                                    "--out", str(tmp_path / "o")])
+    res = CliRunner().invoke(
+        main, ["filter", str(src), "--repo", str(tmp_path), "--out", str(tmp_path / "o")]
+    )
     assert res.exit_code == 2 and "mira_manifest.json" in res.output
 
 
@@ -48,8 +52,11 @@ def test_filter_on_the_hostile_corpus_accounts_for_every_line(tmp_path: Path) ->
     res = CliRunner().invoke(main, ["filter", str(src), "--repo", str(repo), "--out", str(out)])
     assert res.exit_code == 0, res.output
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["in"] == len(cases) == summary["accepted"] + summary["rejected"] + summary[
-        "dead_letter"]
+    assert (
+        summary["in"]
+        == len(cases)
+        == summary["accepted"] + summary["rejected"] + summary["dead_letter"]
+    )
     expected: dict[str, int] = {}
     for c in cases:
         if c.reason is not None:

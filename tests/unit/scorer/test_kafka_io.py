@@ -23,8 +23,12 @@ class FakeCommitter:
     def deliver(self, held: dict[str, Held], meta: Any) -> Delivered:
         if self.fail:
             return Delivered({}, "broker down")
-        self.delivered.append({tp: ([e.msg.value for e in h.entries], h.entries[-1].offset + 1)
-                               for tp, h in held.items()})
+        self.delivered.append(
+            {
+                tp: ([e.msg.value for e in h.entries], h.entries[-1].offset + 1)
+                for tp, h in held.items()
+            }
+        )
         return Delivered({tp: len(h.entries) for tp, h in held.items()})
 
 
@@ -128,8 +132,11 @@ def test_a_partly_committed_cycle_keeps_only_the_rest() -> None:
 def _lag_series() -> dict[tuple[str, str], float]:
     from mira import metrics
 
-    return {(m.labels["topic"], m.labels["partition"]): m.value
-            for family in metrics.CONSUMER_LAG.collect() for m in family.samples}
+    return {
+        (m.labels["topic"], m.labels["partition"]): m.value
+        for family in metrics.CONSUMER_LAG.collect()
+        for m in family.samples
+    }
 
 
 def test_a_revoked_partition_loses_its_lag_gauge() -> None:
@@ -138,12 +145,15 @@ def test_a_revoked_partition_loses_its_lag_gauge() -> None:
     io = _io()
     tps = [TopicPartition("lagtest", p) for p in (0, 1)]
     high = {tps[0]: 10, tps[1]: 7}
-    io.consumer = SimpleNamespace(assignment=lambda: set(tps), highwater=high.get,
-                                  position=lambda tp, timeout_ms: 4)
+    io.consumer = SimpleNamespace(
+        assignment=lambda: set(tps), highwater=high.get, position=lambda tp, timeout_ms: 4
+    )
     io.on_assigned(tps)
     io.update_lag()
     assert {k: v for k, v in _lag_series().items() if k[0] == "lagtest"} == {
-        ("lagtest", "0"): 6, ("lagtest", "1"): 3}
+        ("lagtest", "0"): 6,
+        ("lagtest", "1"): 3,
+    }
     io.on_revoked([tps[1]], lost=False)
     assert ("lagtest", "1") not in _lag_series(), "a stale gauge would be summed twice"
     io.update_lag()  # the consumer still lists it (revoked meanwhile): no gauge comes back

@@ -9,9 +9,16 @@ import pytest
 from mira.contracts import Document, MiraVerdict, ScoredDocument
 from scorer.messages import scored_value
 
-VERDICT = MiraVerdict(group="code", score=3.25, anchors={"a": 3.0, "b": 3.5}, threshold=3.0,
-                      decision="accept", model="mira_code", model_version=2,
-                      rubric_version="r1")
+VERDICT = MiraVerdict(
+    group="code",
+    score=3.25,
+    anchors={"a": 3.0, "b": 3.5},
+    threshold=3.0,
+    decision="accept",
+    model="mira_code",
+    model_version=2,
+    rubric_version="r1",
+)
 
 
 def _scored(raw: bytes) -> ScoredDocument:
@@ -19,17 +26,21 @@ def _scored(raw: bytes) -> ScoredDocument:
     return ScoredDocument.model_construct(**dict(doc), mira=VERDICT)
 
 
-@pytest.mark.parametrize("raw", [
-    b'{"id": "d1", "source": "s", "text": "x \\u00e9 \\ud83d\\ude00 \\"q\\"", "meta": {"n": 1}}',
-    b'{"id":"d2","source":"s","text":"t"}\n  ',
-    b' {"text": "t", "id": "d3", "source": "s", "meta": {"nested": {"deep": [1, 2.5, null]}}} ',
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"id": "d1", "source": "s", "text": "x \\u00e9 \\ud83d\\ude00 \\"q\\"", "meta": {"n": 1}}',
+        b'{"id":"d2","source":"s","text":"t"}\n  ',
+        b' {"text": "t", "id": "d3", "source": "s", "meta": {"nested": {"deep": [1, 2.5, null]}}} ',
+    ],
+)
 def test_the_input_bytes_plus_the_verdict(raw: bytes) -> None:
     doc = _scored(raw)
     value = scored_value(raw, doc)
     assert value.startswith(raw.strip()[:-1])  # the text is not re-encoded
     assert ScoredDocument.model_validate_json(value) == ScoredDocument.model_validate(
-        json.loads(doc.model_dump_json()))
+        json.loads(doc.model_dump_json())
+    )
     assert json.loads(value)["mira"] == VERDICT.model_dump()
 
 

@@ -16,10 +16,21 @@ from scorer.reload import ManifestError, ManifestWatcher, activate, load_manifes
 
 def _manifest(version: int = 1, threshold: float = 2.0) -> dict[str, Any]:
     return {
-        "groups": {"code": {"model": "mira_code", "version": version, "anchors": ["a"],
-                            "weights": [1.0], "rubric_version": "r1"}},
-        "source_groups": {"s": "code"}, "thresholds": {"s": threshold}, "budget": 0.5,
-        "tokenizer": "tokenizer/tokenizer.json", "max_length": 64, "max_chars": 256,
+        "groups": {
+            "code": {
+                "model": "mira_code",
+                "version": version,
+                "anchors": ["a"],
+                "weights": [1.0],
+                "rubric_version": "r1",
+            }
+        },
+        "source_groups": {"s": "code"},
+        "thresholds": {"s": threshold},
+        "budget": 0.5,
+        "tokenizer": "tokenizer/tokenizer.json",
+        "max_length": 64,
+        "max_chars": 256,
     }
 
 
@@ -126,17 +137,22 @@ def _reloader(manifest_path: Path, pool: Any, timeout_s: float) -> tuple[Any, li
     from scorer.reload import Reloader
 
     settings = MiraSettings.model_validate(
-        {"scorer": {"manifest": str(manifest_path), "rollout_timeout_s": timeout_s}})
+        {"scorer": {"manifest": str(manifest_path), "rollout_timeout_s": timeout_s}}
+    )
     current, digest = load_manifest(manifest_path)
     state = [current]
     engine = SimpleNamespace(backend=pool, tokens=None, healthy=True)
-    reloader = Reloader(settings, engine, lambda: state[-1], digest,  # type: ignore[arg-type]
-                        state.append)
+    reloader = Reloader(
+        settings,
+        engine,
+        lambda: state[-1],
+        digest,  # type: ignore[arg-type]
+        state.append,
+    )
     return reloader, state
 
 
-def test_the_scorer_switches_only_when_every_endpoint_has_the_new_version(
-        tmp_path: Path) -> None:
+def test_the_scorer_switches_only_when_every_endpoint_has_the_new_version(tmp_path: Path) -> None:
     from mira.engine.backend import ModelRef
     from tests.unit.engine.test_pool import IDS, V1, V2, Cluster
 

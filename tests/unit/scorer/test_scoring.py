@@ -30,8 +30,9 @@ class Backend:
         self.failures = list(failures or [])
         self.calls = 0
 
-    async def score(self, model: ModelRef, ids: np.ndarray, mask: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray]:
+    async def score(
+        self, model: ModelRef, ids: np.ndarray, mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)
@@ -43,17 +44,24 @@ class Backend:
 
 
 def record(offset: int, value: bytes | None) -> Any:
-    return SimpleNamespace(topic="in", partition=0, offset=offset, key=f"k{offset}".encode(),
-                           value=value, headers=[("trace", b"1")], timestamp=1)
+    return SimpleNamespace(
+        topic="in",
+        partition=0,
+        offset=offset,
+        key=f"k{offset}".encode(),
+        value=value,
+        headers=[("trace", b"1")],
+        timestamp=1,
+    )
 
 
 def flow(tmp_path: Path, backend: Backend) -> tuple[Scoring, OffsetTracker[Any, OutMessage]]:
     repo = tiny_repo(tmp_path / "repo")
     manifest, _ = load_manifest(repo / "mira_manifest.json")
-    settings = MiraSettings(engine=EngineSettings(retry_initial_s=0.001, retry_max_s=0.002,
-                                                  ambiguous_retries=1))
-    engine = Engine(backend, tokenizer_pool(repo, manifest, 1),
-                    RetryPolicy(0.001, 0.002, None, 1))
+    settings = MiraSettings(
+        engine=EngineSettings(retry_initial_s=0.001, retry_max_s=0.002, ambiguous_retries=1)
+    )
+    engine = Engine(backend, tokenizer_pool(repo, manifest, 1), RetryPolicy(0.001, 0.002, None, 1))
     tracker: OffsetTracker[Any, OutMessage] = OffsetTracker()
     return Scoring(settings, engine, lambda: manifest, tracker), tracker
 
@@ -76,8 +84,15 @@ def good(i: int, text: str = "one two") -> bytes:
 
 def test_scored_and_dead_lettered_outputs_in_offset_order(tmp_path: Path) -> None:
     scoring, _ = flow(tmp_path, Backend())
-    outs = run_all(scoring, [record(0, good(0)), record(1, b"{oops"), record(2, None),
-                             record(3, good(3, "a b c d e f g h"))])
+    outs = run_all(
+        scoring,
+        [
+            record(0, good(0)),
+            record(1, b"{oops"),
+            record(2, None),
+            record(3, good(3, "a b c d e f g h")),
+        ],
+    )
     assert [o.kind for o in outs] == ["reject", "dead", "dead", "accept"]
     assert [o.topic for o in outs] == ["mira.rejected", "mira.dlq", "mira.dlq", "mira.accepted"]
     dead = dict(outs[1].headers)

@@ -49,26 +49,49 @@ def test_secure_broker_is_deny_by_default_without_plaintext(tmp_path: Path) -> N
 
 
 def _grants(acls: list[Any]) -> set[tuple[str, str, str, str]]:
-    return {(a.operation.name, a.resource_pattern.resource_type.name,
-             a.resource_pattern.resource_name, a.resource_pattern.pattern_type.name)
-            for a in acls}
+    return {
+        (
+            a.operation.name,
+            a.resource_pattern.resource_type.name,
+            a.resource_pattern.resource_name,
+            a.resource_pattern.pattern_type.name,
+        )
+        for a in acls
+    }
 
 
 def test_scorer_and_producer_acls_are_least_privilege() -> None:
-    acls = scorer_acls("User:s", input_topic="in", output_topics=["ok", "dlq"], group_id="g",
-                       transactional_id="g-", txid_prefixed=True)
+    acls = scorer_acls(
+        "User:s",
+        input_topic="in",
+        output_topics=["ok", "dlq"],
+        group_id="g",
+        transactional_id="g-",
+        txid_prefixed=True,
+    )
     assert {a.principal for a in acls} == {"User:s"}
     assert _grants(acls) == {
-        ("READ", "TOPIC", "in", "LITERAL"), ("READ", "GROUP", "g", "LITERAL"),
+        ("READ", "TOPIC", "in", "LITERAL"),
+        ("READ", "GROUP", "g", "LITERAL"),
         ("WRITE", "TRANSACTIONAL_ID", "g-", "PREFIXED"),
-        ("WRITE", "TOPIC", "ok", "LITERAL"), ("WRITE", "TOPIC", "dlq", "LITERAL")}
+        ("WRITE", "TOPIC", "ok", "LITERAL"),
+        ("WRITE", "TOPIC", "dlq", "LITERAL"),
+    }
     assert _grants(producer_acls("User:p", "in")) == {("WRITE", "TOPIC", "in", "LITERAL")}
 
 
 def test_exports_name_the_password_file_never_a_password() -> None:
     assert kafka_exports({"bootstrap": "h:1"}) == ["export MIRA_KAFKA_BOOTSTRAP=h:1"]
-    ends = {"bootstrap": "h:1", "protocol": "SASL_SSL", "ssl_bootstrap": "h:2", "cafile": "/ca",
-            "user": "mira", "password_file": "/p", "certfile": "/c", "keyfile": "/k"}
+    ends = {
+        "bootstrap": "h:1",
+        "protocol": "SASL_SSL",
+        "ssl_bootstrap": "h:2",
+        "cafile": "/ca",
+        "user": "mira",
+        "password_file": "/p",
+        "certfile": "/c",
+        "keyfile": "/k",
+    }
     text = "\n".join(kafka_exports(ends))
     assert "MIRA_KAFKA_SASL_PASSWORD_FILE=/p" in text and "SASL_PASSWORD=" not in text
     assert "MIRA_KAFKA_SECURITY_PROTOCOL=SASL_SSL" in text
@@ -81,8 +104,13 @@ def test_triton_tls_flags(tmp_path: Path) -> None:
     server = TritonServer(tmp_path, tmp_path / "w", tls=tls)
     server._home = tmp_path
     cmd = server._command()
-    assert {"--grpc-use-ssl=true", "--grpc-server-cert=/c", "--grpc-server-key=/k",
-            "--grpc-root-cert=/ca", "--grpc-use-ssl-mutual=true"} <= set(cmd)
+    assert {
+        "--grpc-use-ssl=true",
+        "--grpc-server-cert=/c",
+        "--grpc-server-key=/k",
+        "--grpc-root-cert=/ca",
+        "--grpc-use-ssl-mutual=true",
+    } <= set(cmd)
     assert server.endpoints()["grpc_tls"] == "mutual"
     plain = TritonServer(tmp_path, tmp_path / "p")
     plain._home = tmp_path

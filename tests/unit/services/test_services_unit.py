@@ -49,8 +49,9 @@ def test_kafka_properties_allow_transactions_on_one_broker(tmp_path: Path) -> No
     assert f"127.0.0.1:{broker.port}" in props["listeners"]
 
 
-def test_kafka_home_without_jars_is_a_clear_error(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kafka_home_without_jars_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KAFKA_HOME", str(tmp_path))
     with pytest.raises(ServiceError, match="KAFKA_HOME"):
         resolve_jars()
@@ -66,19 +67,25 @@ def test_backend_dir_is_made_of_symlinks(tmp_path: Path) -> None:
     home = tmp_path / "tritonserver"
     (home / "backends/python").mkdir(parents=True)
     (home / "python_backend_stubs/3.11").mkdir(parents=True)
-    for rel in ("backends/python/libtriton_python.so",
-                "backends/python/triton_python_backend_utils.py",
-                "python_backend_stubs/3.11/triton_python_backend_stub"):
+    for rel in (
+        "backends/python/libtriton_python.so",
+        "backends/python/triton_python_backend_utils.py",
+        "python_backend_stubs/3.11/triton_python_backend_stub",
+    ):
         (home / rel).write_text("x")
     make_backend_dir(home, tmp_path / "bk")
     made = sorted((tmp_path / "bk/python").iterdir())
-    assert [p.name for p in made] == ["libtriton_python.so", "triton_python_backend_stub",
-                                      "triton_python_backend_utils.py"]
+    assert [p.name for p in made] == [
+        "libtriton_python.so",
+        "triton_python_backend_stub",
+        "triton_python_backend_utils.py",
+    ]
     assert all(p.is_symlink() for p in made)
 
 
-def test_prometheus_config_and_missing_binary(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_prometheus_config_and_missing_binary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cfg = yaml.safe_load(yaml.safe_dump(scrape_config(["127.0.0.1:9400"], "1s")))
     assert cfg["scrape_configs"][0]["static_configs"][0]["targets"] == ["127.0.0.1:9400"]
     assert cfg["global"]["scrape_interval"] == "1s"
@@ -95,8 +102,9 @@ def test_state_roundtrip_and_stop_of_a_detached_process(tmp_path: Path) -> None:
     workdir = tmp_path / "svc"
     workdir.mkdir()
     proc = subprocess.Popen(["bash", "-c", "sleep 30; true", str(workdir)], start_new_session=True)
-    record = ServiceRecord(name="x", pid=proc.pid, workdir=workdir, log=workdir / "x.log",
-                           endpoints={"url": "u"})
+    record = ServiceRecord(
+        name="x", pid=proc.pid, workdir=workdir, log=workdir / "x.log", endpoints={"url": "u"}
+    )
     deadline = time.monotonic() + 5  # until the child has exec'd bash
     while str(workdir).encode() not in Path(f"/proc/{proc.pid}/cmdline").read_bytes():
         assert time.monotonic() < deadline

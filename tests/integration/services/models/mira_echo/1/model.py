@@ -13,8 +13,12 @@ class TritonPythonModel:
             kept = mask.sum(axis=1).astype(np.float32)
             mean = (ids * mask).sum(axis=1) / np.maximum(kept, 1.0)
             anchors = np.stack([mean.astype(np.float32), kept], axis=1)
-            responses.append(pb_utils.InferenceResponse(output_tensors=[
-                pb_utils.Tensor("anchors", anchors.astype(np.float32)),
-                pb_utils.Tensor("score", kept.reshape(-1, 1)),
-            ]))
+            responses.append(
+                pb_utils.InferenceResponse(
+                    output_tensors=[
+                        pb_utils.Tensor("anchors", anchors.astype(np.float32)),
+                        pb_utils.Tensor("score", kept.reshape(-1, 1)),
+                    ]
+                )
+            )
         return responses
