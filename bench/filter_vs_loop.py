@@ -124,7 +124,8 @@ def report(
             f"## `mira filter` vs a hand-written transformers loop (bench/filter_vs_loop.py, "
             f"{stamp})",
             "",
-            f"Machine: {machine()}; commit {commit()}. {n} real corpus documents, MiniLM-L6 student "
+            f"Machine: {machine()}; commit {commit()}. {n} real corpus documents, "
+            f"MiniLM-L6 student "
             f"(K={student_repo.K}), max_length {args.max_length}; each run is one process on all "
             f"cores, wall time with start-up and model load, best of {args.repeats} alternated.",
             "",

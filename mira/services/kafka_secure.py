@@ -108,7 +108,9 @@ class SecureKafkaBroker(KafkaBroker):
             "listener.name.controller.ssl.client.auth": "required",
             "ssl.principal.mapping.rules": _CN_RULE,
             "sasl.enabled.mechanisms": SCRAM,
-            f"listener.name.sasl_ssl.{SCRAM.lower()}.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            f"listener.name.sasl_ssl.{SCRAM.lower()}.sasl.jaas.config": (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
             "authorizer.class.name": AUTHORIZER,
             "allow.everyone.if.no.acl.found": "false",
             "super.users": f"User:broker;User:{self.admin}",

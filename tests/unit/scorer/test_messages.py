@@ -29,7 +29,8 @@ def _scored(raw: bytes) -> ScoredDocument:
 @pytest.mark.parametrize(
     "raw",
     [
-        b'{"id": "d1", "source": "s", "text": "x \\u00e9 \\ud83d\\ude00 \\"q\\"", "meta": {"n": 1}}',
+        b'{"id": "d1", "source": "s", "text": "x \\u00e9 \\ud83d\\ude00 \\"q\\"", '
+        b'"meta": {"n": 1}}',
         b'{"id":"d2","source":"s","text":"t"}\n  ',
         b' {"text": "t", "id": "d3", "source": "s", "meta": {"nested": {"deep": [1, 2.5, null]}}} ',
     ],
