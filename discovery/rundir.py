@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from mira.contracts import Anchor, Annotation, GroupingArtifact, RubricArtifact
+from mira.contracts import Anchor, Annotation, GroupingArtifact, RubricArtifact, load_artifact
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,11 @@ class RunDir:
 
     def read_annotations(self, group: str) -> list[Annotation]:
         with self.annotations(group).open(encoding="utf-8") as fh:
-            return [Annotation.model_validate_json(line) for line in fh if line.strip()]
+            return [
+                load_artifact(Annotation, line, f"{self.annotations(group)}:{n}")
+                for n, line in enumerate(fh, 1)
+                if line.strip()
+            ]
 
     def update_report(self, stage: str, data: dict[str, Any]) -> None:
         report = json.loads(self.report.read_text()) if self.report.is_file() else {}

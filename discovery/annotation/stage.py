@@ -14,6 +14,7 @@ from discovery.teacher.asking import Item, ask_cached
 from discovery.teacher.asking import counts as _counts
 from discovery.teacher.base import AnswerStats, Teacher
 from discovery.teacher.cache import AnnotationCache
+from discovery.teacher.injection import flags
 from mira.contracts import Annotation, Document, ScoreAnswer
 from mira.settings import DiscoverySettings
 
@@ -88,6 +89,7 @@ def _annotate_group(
             teacher=teacher.teacher_id,
             scores=r.value.by_anchor(),
             rationales={s.anchor: s.rationale for s in r.value.scores},
+            flags=flags(r.item.text),
         )
         for r in res
         if r.value is not None
@@ -101,6 +103,7 @@ def _annotate_group(
         | teacher.stats.as_dict()
         | {
             "written": len(rows),
+            "flagged_injection": sum(bool(r.flags) for r in rows),
             "seconds": round(elapsed, 2),
             "docs_per_s": round(asked / elapsed, 4) if asked and elapsed > 0 else None,
         },

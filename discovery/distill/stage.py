@@ -25,7 +25,7 @@ from discovery.distill.data import (
     stopping_split,
     targets,
 )
-from mira.contracts import AnchorMetrics, StudentCard
+from mira.contracts import AnchorMetrics, Annotation, StudentCard
 from mira.settings import DistillSettings
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def distill_group(run_dir: Path, group: str, cfg: DistillSettings) -> StudentCar
     from discovery.distill.train import train_student
 
     path = run_dir / "annotations" / f"{group}.jsonl"
-    annotations, bad = read_annotations(path)
+    annotations, bad, dropped = _training_rows(path, cfg)
     anchors = anchor_names(run_dir, group, annotations)
     if not annotations or not anchors:
         raise ValueError(f"{path}: no usable annotations")
@@ -72,12 +72,29 @@ def distill_group(run_dir: Path, group: str, cfg: DistillSettings) -> StudentCar
         best_epoch=fit.best_epoch,
         train_seconds=round(seconds, 2),
         skipped_lines=bad,
+        dropped_flagged=dropped,
         metrics={
             a: AnchorMetrics(weight=w, **stats[a]) for a, w in zip(anchors, weights, strict=True)
         },
     )
     save_outputs(run_dir / "students" / group, card, fit.model, cfg.trainable_layers)
     return card
+
+
+def _training_rows(path: Path, cfg: DistillSettings) -> tuple[list[Annotation], list[str], int]:
+    """Valid annotations (without injection-flagged ones if ``cfg.drop_flagged``), the bad
+    lines, and how many flagged rows were left out."""
+    annotations, bad = read_annotations(path)
+    if not cfg.drop_flagged:
+        return annotations, bad, 0
+    kept = [a for a in annotations if not a.flags]
+    if len(kept) < len(annotations):
+        log.warning(
+            "%s: %d annotations of documents that address the teacher left out (drop_flagged)",
+            path,
+            len(annotations) - len(kept),
+        )
+    return kept, bad, len(annotations) - len(kept)
 
 
 def save_outputs(out: Path, card: StudentCard, model: Any, trainable_layers: int) -> None:

@@ -14,11 +14,12 @@ import json
 from collections.abc import Sequence
 
 from discovery.teacher.base import Check, Message, Prompt
+from discovery.teacher.injection import fence
 from discovery.teacher.parse import AnswerError
 from discovery.teacher.schemas import SCHEMA_VERSION, proposal_schema, score_schema
 from mira.contracts import SCORE_MAX, SCORE_MIN, Anchor, AnchorScore, ScoreAnswer
 
-PROMPT_VERSION = "mira-prompts-v2"
+PROMPT_VERSION = "mira-prompts-v3"  # v3: document text fenced (discovery/teacher/injection.py)
 CHARS_PER_TOKEN = 4
 MAX_FIELD_CHARS = 300
 
@@ -91,7 +92,7 @@ def proposal_prompt(
 ) -> Prompt:
     """Ask for ``n`` quality dimensions of documents like ``text``; ``text_tokens`` bounds the
     high/low fields (the description may take twice as much)."""
-    user = _PROPOSE.format(source=source, text=text, n=n)
+    user = _PROPOSE.format(source=fence(source), text=fence(text), n=n)
     shots = _example("propose") if few_shot else []
     return Prompt(
         messages=[
@@ -113,7 +114,9 @@ def score_prompt(
 ) -> Prompt:
     """Ask for a rationale and a score per anchor, in the rubric's order."""
     dims = "\n".join(f"- {a.name}: {a.description}" for a in anchors)
-    user = _SCORE.format(source=source, text=text, dims=dims, lo=SCORE_MIN, hi=SCORE_MAX)
+    user = _SCORE.format(
+        source=fence(source), text=fence(text), dims=dims, lo=SCORE_MIN, hi=SCORE_MAX
+    )
     shots = _example("score", anchors) if few_shot else []
     return Prompt(
         messages=[

@@ -30,6 +30,7 @@ from mira.contracts.teacher import (
     SCORE_MIN,
     AnchorScore,
     Annotation,
+    InjectionFlag,
     ProposalAnswer,
     ProposedDimension,
     ScoreAnswer,
@@ -78,6 +79,7 @@ __all__ = [
     "GroupInfo",
     "GroupModel",
     "GroupingArtifact",
+    "InjectionFlag",
     "MiraVerdict",
     "NonEmpty",
     "ProposalAnswer",
@@ -97,6 +99,12 @@ __all__ = [
 def _manifest_v1(data: dict[str, Any]) -> dict[str, Any]:
     """v1 -> v2: v2 adds the per-source pre-cut ratios (absent: cut at ``max_chars`` only)."""
     return {**data, "schema_version": 2}
+
+
+@migrates(Annotation)
+def _annotation_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 -> v2: v2 adds the injection flags (absent: none were looked for, so none)."""
+    return {**data, "schema_version": 2, "flags": []}
 
 
 CONTRACTS: dict[str, type[BaseModel]] = {

@@ -114,6 +114,9 @@ class StudentCard(Strict):
     train_seconds: float
     metrics: dict[str, AnchorMetrics]
     skipped_lines: list[str] = Field(default_factory=list, description="file:line: why")
+    dropped_flagged: int = Field(
+        default=0, description="annotations of injection-flagged documents left out of training"
+    )
 
 
 # --------------------------------------------------------------------------- corpus

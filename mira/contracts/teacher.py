@@ -11,6 +11,9 @@ from mira.contracts.wire import NonEmpty, Strict
 SCORE_MIN = 0
 SCORE_MAX = 5
 
+# Injection patterns a document may hold (discovery/teacher/injection.py detects them).
+InjectionFlag = Literal["override", "score_directive", "role_marker", "delimiter"]
+
 
 class ProposedDimension(Strict):
     """One quality dimension the teacher freely proposes for a document."""
@@ -41,12 +44,19 @@ class ScoreAnswer(Strict):
 class Annotation(Strict):
     """One teacher-labelled document (``run/annotations/<group>.jsonl``), input of distillation."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     doc_id: NonEmpty
     source: NonEmpty
     group: NonEmpty
-    text: str = Field(description="the text exactly as the teacher saw it (after truncation)")
+    text: str = Field(
+        description="the text the teacher rated (after truncation; in the prompt, delimiter "
+        "look-alikes are escaped)"
+    )
     rubric_version: NonEmpty
     teacher: NonEmpty
     scores: dict[str, Annotated[int, Field(ge=SCORE_MIN, le=SCORE_MAX)]]
     rationales: dict[str, str] = Field(default_factory=dict)
+    flags: list[InjectionFlag] = Field(
+        default_factory=list,
+        description="injection patterns the text holds (it addressed the teacher); empty if none",
+    )

@@ -386,6 +386,11 @@ class DistillSettings(Section):
     batch_size: int = Field(16, ge=1, description="Training batch size.")
     lr: float = Field(1e-2, gt=0, description="Head learning rate (layers get lr/100).")
     device: str = Field("auto", description="auto | cpu | cuda.")
+    drop_flagged: bool = Field(
+        True,
+        description="Leave out annotations of documents flagged as addressing the teacher "
+        "(prompt injection): their scores may follow the document, not the rubric.",
+    )
 
 
 class ExportSettings(Section):

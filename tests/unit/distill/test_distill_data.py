@@ -86,3 +86,16 @@ def test_spearman_and_evaluate_against_mean_baseline() -> None:
     assert out["a"]["mae"] == pytest.approx(1 / 3)
     assert out["a"]["baseline_mae"] == pytest.approx(4 / 3)
     assert out["b"]["n"] == 2 and out["b"]["spearman"] == 0.0
+
+
+def test_injection_flagged_annotations_are_left_out_of_training(tmp_path: Path) -> None:
+    from discovery.distill.stage import _training_rows
+    from mira.settings import DistillSettings
+
+    flagged = {**json.loads(ann("d2", {"a": 5})), "schema_version": 2, "flags": ["override"]}
+    path = tmp_path / "g.jsonl"
+    path.write_text(ann("d1", {"a": 1}) + "\n" + json.dumps(flagged) + "\n")
+    rows, bad, dropped = _training_rows(path, DistillSettings())
+    assert [r.doc_id for r in rows] == ["d1"] and bad == [] and dropped == 1
+    rows, _, dropped = _training_rows(path, DistillSettings(drop_flagged=False))
+    assert [r.doc_id for r in rows] == ["d1", "d2"] and dropped == 0
