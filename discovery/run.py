@@ -17,23 +17,6 @@ log = logging.getLogger(__name__)
 STAGES = ("groups", "rubrics", "annotate")
 
 
-def teacher_from(ts: TeacherSettings, seed: int) -> Teacher:
-    return make_teacher(
-        ts.backend,
-        model=ts.model,
-        url=ts.url,
-        api_key=ts.api_key,
-        timeout_s=ts.timeout_s,
-        concurrency=ts.concurrency,
-        batch_size=ts.batch_size,
-        max_new_tokens=ts.max_new_tokens,
-        max_retries=ts.max_retries,
-        seed=seed,
-        device=ts.device,
-        quantize=ts.quantize,
-    )
-
-
 def drive(
     stages: Sequence[str],
     corpus: Mapping[str, Sequence[Document]],
@@ -58,7 +41,7 @@ def drive(
             art = run_groups(corpus, run, ds, pins, embedder)
             summary["groups"] = {g.name: g.sources for g in art.groups}
         if "rubrics" in stages or "annotate" in stages:
-            teacher = teacher or teacher_from(ts, ds.seed)
+            teacher = teacher or make_teacher(ts, ds.seed)
         if "rubrics" in stages and teacher is not None:
             failed: dict[str, str] = {}
             rubrics = run_rubrics(corpus, run, teacher, ds, ts.batch_size, only, embedder, failed)
