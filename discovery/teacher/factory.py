@@ -11,7 +11,11 @@ from mira.settings import TeacherSettings
 
 def make_teacher(ts: TeacherSettings, seed: int) -> Teacher:
     """The teacher ``ts`` configures (``seed`` seeds sampled answers)."""
-    common: dict[str, Any] = {"max_retries": ts.max_retries, "max_new_tokens": ts.max_new_tokens, "seed": seed}
+    common: dict[str, Any] = {
+        "max_retries": ts.max_retries,
+        "max_new_tokens": ts.max_new_tokens,
+        "seed": seed,
+    }
     if ts.backend == "local":
         from discovery.teacher.local_hf import LocalHFTeacher
 
