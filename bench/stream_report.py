@@ -55,27 +55,13 @@ def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-SHORT = [  # the stages in the table, in order
-    "consume",
-    "validate",
-    "batching",
-    "tokenize",
-    "triton client",
-    "serialise",
-    "produce",
-    "commit",
-    "event loop + other",
-    "kafka client threads (native)",
-]
-
-
 def report(args: argparse.Namespace, data: dict[str, Any]) -> str:
     head = (
         "| client | L | docs/s | "
-        + " | ".join(SHORT)
+        + " | ".join(STAGES)
         + " | **scorer total** | tokenizer alone | **ratio** (range) | idle CPU-s/s |"
     )
-    lines = [*_intro(args, data), "", head, "|" + "---|" * (len(SHORT) + 7)]
+    lines = [*_intro(args, data), "", head, "|" + "---|" * (len(STAGES) + 7)]
     lines += [_table_row(r) for r in data["rows"]]
     lines += ["", _sizing(data["rows"]), ""]
     return "\n".join(lines)
@@ -102,7 +88,7 @@ def _intro(args: argparse.Namespace, data: dict[str, Any]) -> list[str]:
 
 def _table_row(r: dict[str, Any]) -> str:
     idle = "" if r["idle_cpu_per_s"] is None else f"{r['idle_cpu_per_s']:.4f}"
-    cells = " | ".join(f"{r['stages_ms'][s]:.3f}" for s in SHORT)
+    cells = " | ".join(f"{r['stages_ms'][s]:.3f}" for s in STAGES)
     return (
         f"| {r['client']} | {r['max_length']} | {r['docs_per_s']:,.0f} | {cells} | "
         f"**{r['total_ms']:.3f}** | {r['tokenizer_alone_ms']:.3f} | "
