@@ -27,7 +27,14 @@ from tests.fixtures.teacher import corpus_of, sizes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-SIZES = {"samples_per_group": 2, "dims_per_doc": 1, "docs_per_group": 2, "max_chars": 200}
+# one proposal round: a group whose 2 unguided answers are all invalid is reported, not re-asked
+SIZES = {
+    "samples_per_group": 2,
+    "proposal_rounds": 1,
+    "dims_per_doc": 1,
+    "docs_per_group": 2,
+    "max_chars": 200,
+}
 
 
 def _free_port() -> int:
@@ -104,8 +111,8 @@ def test_all_stages_over_http(
         if g.name in summary["rubrics"]:
             rubric = RubricArtifact.model_validate_json(run.rubric(g.name).read_text())
             assert rubric.teacher == f"openai:{model}"
-        else:  # unguided 135M answers can all be invalid: reported, never invented
-            assert stats["failed"] == stats["docs"] and "error" in stats
+        else:  # unguided 135M answers (or their proposals) can all be invalid: reported
+            assert "error" in stats, stats
             assert not run.rubric(g.name).exists()
             shutil.copytree(teacher_run / "rubrics", run.root / "rubrics", dirs_exist_ok=True)
     annotated = drive(
