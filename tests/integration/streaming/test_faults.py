@@ -62,6 +62,22 @@ def caught_up(scorer: Any, partitions: int = 3) -> bool:
     )
 
 
+def wait_caught_up(scorer: Any, who: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not caught_up(scorer):
+        assert time.monotonic() < deadline, f"{who} did not catch up"
+        time.sleep(0.5)
+
+
+def feeding(
+    bootstrap: str, topic: str, docs: list[tuple[str, bytes]], chunk: int, pause_s: float
+) -> threading.Thread:
+    """A started thread that writes ``docs`` in chunks of ``chunk``, ``pause_s`` apart."""
+    feeder = threading.Thread(target=trickle, args=(bootstrap, topic, docs, chunk, pause_s))
+    feeder.start()
+    return feeder
+
+
 def outputs(
     bootstrap: str, topics: dict[str, str], docs: list[tuple[str, bytes]], timeout_s: float = 120
 ) -> Outputs:
@@ -91,10 +107,8 @@ def test_exactly_once_survives_repeated_kill9(
         "exactly-once",
         kafka_client,
     )
-    feeder = threading.Thread(
-        target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs, 100, 0.3)
-    )
-    feeder.start()  # documents keep arriving for ~20 s, across the kills
+    # documents keep arriving for ~20 s, across the kills
+    feeder = feeding(kafka_broker.bootstrap, topics["docs"], docs, 100, 0.3)
     kills = 0
     while feeder.is_alive() and kills < 3:  # killed in the middle of its work, again and again
         scorer = scorer_factory(env)
@@ -186,10 +200,7 @@ def test_triton_killed_and_restarted_mid_run(
     scorer.check_alive()
     load_all(triton.start(), stream_manifest)
     scorer.wait_ready(60)
-    deadline = time.monotonic() + 120
-    while not caught_up(scorer):
-        assert time.monotonic() < deadline, "the scorer did not catch up after Triton came back"
-        time.sleep(0.5)
+    wait_caught_up(scorer, "the scorer (after Triton came back)")
     assert scorer.terminate() == 0
     out = outputs(kafka_broker.bootstrap, topics, docs)
     dead = {dict(r.headers)["mira-error"] for r in out.records[topics["dlq"]]}
@@ -214,10 +225,7 @@ def test_a_replica_joins_and_leaves_mid_run(
         "exactly-once",
         kafka_client,
     )
-    feeder = threading.Thread(
-        target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs, 200, 0.2)
-    )
-    feeder.start()
+    feeder = feeding(kafka_broker.bootstrap, topics["docs"], docs, 200, 0.2)
     first = scorer_factory(env)
     first.wait_for("mira_commits_total", 1, timeout_s=90)
     second = scorer_factory(
@@ -230,10 +238,7 @@ def test_a_replica_joins_and_leaves_mid_run(
     second.wait_for("mira_documents_in_total", 1, timeout_s=90)
     assert second.terminate() == 0  # leaves while documents still flow
     feeder.join()
-    deadline = time.monotonic() + 120
-    while not caught_up(first):
-        assert time.monotonic() < deadline, "the remaining scorer did not catch up"
-        time.sleep(0.5)
+    wait_caught_up(first, "the remaining scorer")
     assert first.terminate() == 0
     account(
         f"replica joins and leaves, exactly-once, {kafka_client}",
@@ -254,10 +259,7 @@ def test_sigterm_with_batches_in_flight(
     env = scorer_env(
         kafka_broker.bootstrap, topics, stream_manifest, stream_triton.grpc_url, "exactly-once"
     )
-    feeder = threading.Thread(
-        target=trickle, args=(kafka_broker.bootstrap, topics["docs"], docs, 250, 0.1)
-    )
-    feeder.start()
+    feeder = feeding(kafka_broker.bootstrap, topics["docs"], docs, 250, 0.1)
     first = scorer_factory(env)
     first.wait_for("mira_documents_in_total", 1500, timeout_s=90)
     in_flight = first.metric("mira_pending_documents")
@@ -268,10 +270,7 @@ def test_sigterm_with_batches_in_flight(
     feeder.join()
     second = scorer_factory(env)
     second.wait_for("mira_documents_in_total", 1, timeout_s=90)
-    deadline = time.monotonic() + 120
-    while not caught_up(second):
-        assert time.monotonic() < deadline, "the second scorer did not finish"
-        time.sleep(0.5)
+    wait_caught_up(second, "the second scorer")
     assert second.terminate() == 0
     print(f"\nSIGTERM with {in_flight:.0f} documents pending: exit 0 after {drained:.1f} s")
     account(
