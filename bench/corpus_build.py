@@ -23,16 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mira.corpus import sources
-from mira.corpus.build import BuildOptions, CorpusBuild
+from mira.corpus.build import CorpusBuild
 from mira.corpus.catalog import DEFAULT_SOURCES
 from mira.corpus.dpkg import PackageIndex
 from mira.corpus.writer import write_documents
+from mira.settings import CorpusSettings
 
 
 def build(out: Path, docs: int) -> float:
     sources._walk.cache_clear()  # the builder lists files from disk each run
     start = time.perf_counter()
-    job = CorpusBuild(DEFAULT_SOURCES, BuildOptions(max_docs=docs, seed=0), PackageIndex())
+    job = CorpusBuild(DEFAULT_SOURCES, CorpusSettings(max_docs=docs, seed=0), PackageIndex())
     write_documents(job.documents(), out)
     return time.perf_counter() - start
 
@@ -40,7 +41,7 @@ def build(out: Path, docs: int) -> float:
 def listing(docs: int) -> float:
     sources._walk.cache_clear()
     start = time.perf_counter()
-    CorpusBuild(DEFAULT_SOURCES, BuildOptions(max_docs=docs, seed=0), PackageIndex())
+    CorpusBuild(DEFAULT_SOURCES, CorpusSettings(max_docs=docs, seed=0), PackageIndex())
     return time.perf_counter() - start
 
 

@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -31,6 +28,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.provenance import commit, machine  # noqa: E402
 
 TITLE = "## Source grouping vs the five format families (bench/grouping.py"
 
@@ -119,19 +118,6 @@ def run(corpus_path: Path, k_min: int, seed: int) -> dict[str, Any]:
         }
     out["silhouette_2_8"] = build_grouping(vec, k=None, k_range=(2, 8)).silhouette_by_k
     return out
-
-
-def machine() -> str:
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU used"
-
-
-def commit() -> str:
-    def git(*a: str) -> str:
-        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-    return git("rev-parse", "--short", "HEAD") + (
-        " (uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
-    )
 
 
 def section(res: dict[str, Any], corpus: Path, k_min: int) -> str:

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,10 +30,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench import stream_setup as setup  # noqa: E402
-from bench.stage_profile import STAGES  # noqa: E402
+from bench.stream_report import median_rows, report, row  # noqa: E402
 from bench.stream_run import RunResult, ScorerRun  # noqa: E402
-
-GPU_DOCS_PER_S = 12_000  # one H200 scoring a MiniLM student at 512 tokens (SERVICES.md)
 
 
 def tokenizer_alone(manifest: Path, texts: list[str], batch: int, repeats: int = 2) -> float:
@@ -144,139 +140,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "docs": len(docs),
         "mean_doc_bytes": sum(len(v) for _, v in docs) / len(docs),
     }
-
-
-def median_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per client and length, the median of every number over the repeats (ratio range kept)."""
-    from statistics import median
-
-    out = []
-    for key in dict.fromkeys((r["client"], r["max_length"]) for r in rows):
-        same = [r for r in rows if (r["client"], r["max_length"]) == key]
-        m: dict[str, Any] = {"client": key[0], "max_length": key[1], "repeats": len(same)}
-        for field in (
-            "docs",
-            "docs_per_s",
-            "total_ms",
-            "tokenizer_alone_ms",
-            "ratio",
-            "mean_chars_tokenized",
-        ):
-            m[field] = median(r[field] for r in same)
-        m["stages_ms"] = {s: median(r["stages_ms"][s] for r in same) for s in STAGES}
-        idle = [r["idle_cpu_per_s"] for r in same if r["idle_cpu_per_s"] is not None]
-        m["idle_cpu_per_s"] = median(idle) if idle else None
-        m["ratio_range"] = (min(r["ratio"] for r in same), max(r["ratio"] for r in same))
-        out.append(m)
-    return out
-
-
-def row(client: str, length: int, res: RunResult, tok_ms: float, cut: list[str]) -> dict[str, Any]:
-    stages = {s: res.ms_per_doc(res.stages_s.get(s, 0.0)) for s in STAGES}
-    total = res.ms_per_doc(res.tree_cpu_s)
-    return {
-        "client": client,
-        "max_length": length,
-        "docs": res.docs,
-        "docs_per_s": res.docs / res.wall_s,
-        "stages_ms": stages,
-        "total_ms": total,
-        "tokenizer_alone_ms": tok_ms,
-        "ratio": total / tok_ms,
-        "idle_cpu_per_s": res.idle_cpu_per_s,
-        "mean_chars_tokenized": sum(map(len, cut)) / len(cut),
-    }
-
-
-def machine() -> str:
-    model = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.machine(),
-    )
-    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    return f"{os.cpu_count()} CPU cores ({model}), load average {load} at the end (shared host)"
-
-
-def commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return out + ("+dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def report(args: argparse.Namespace, data: dict[str, Any]) -> str:
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    short = [
-        "consume",
-        "validate",
-        "batching",
-        "tokenize",
-        "triton client",
-        "serialise",
-        "produce",
-        "commit",
-        "event loop + other",
-        "kafka client threads (native)",
-    ]
-    head = (
-        "| client | L | docs/s | "
-        + " | ".join(short)
-        + " | **scorer total** | tokenizer alone | **ratio** (range) | idle CPU-s/s |"
-    )
-    lines = [
-        "",
-        f"## Scorer CPU per document by stage (bench/stream.py, {stamp})",
-        "",
-        f"Machine: {machine()}; commit {commit()}; Kafka 4.1 (1 broker, {args.partitions} "
-        "partitions) and Triton 2.51 (near-free model with the students' I/O: the scorer's own "
-        "cost) on the same host.",
-        f"{data['docs']} real corpus documents ({data['mean_doc_bytes'] / 1024:.1f} KiB mean "
-        f"JSON, {data['corpus']}); batch {args.batch}, max_in_flight {args.in_flight}, "
-        f"tokenizer_workers {args.tokenizer_workers}, {args.delivery}; per-source pre-cut "
-        "(chars/token measured on the documents, margin 1.3). CPU ms per document: total = the "
-        "scorer process tree from /proc; stages = each thread's CPU split by its py-spy "
-        "samples; tokenizer alone = the same pre-cut texts, one thread, same batches. Medians of "
-        f"{args.repeats} interleaved runs (ratio range in brackets).",
-        "",
-        head,
-        "|" + "---|" * (len(short) + 7),
-    ]
-    for r in data["rows"]:
-        idle = "" if r["idle_cpu_per_s"] is None else f"{r['idle_cpu_per_s']:.4f}"
-        cells = " | ".join(f"{r['stages_ms'][s]:.3f}" for s in short)
-        lines.append(
-            f"| {r['client']} | {r['max_length']} | {r['docs_per_s']:,.0f} | {cells} | "
-            f"**{r['total_ms']:.3f}** | {r['tokenizer_alone_ms']:.3f} | "
-            f"**{r['ratio']:.2f}** ({r['ratio_range'][0]:.2f}-{r['ratio_range'][1]:.2f}) "
-            f"| {idle} |"
-        )
-    lines += [
-        "",
-        "Sizing (scorer cores per GPU at 12k documents/s, CPU alone, no headroom): "
-        + "; ".join(
-            f"{r['client']} L={r['max_length']}: {GPU_DOCS_PER_S * r['total_ms'] / 1e3:.1f} cores"
-            for r in data["rows"]
-        )
-        + ".",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -25,9 +26,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench import student_repo  # noqa: E402
-from bench.stream import commit, machine  # noqa: E402
+from bench.provenance import commit, machine  # noqa: E402
 from bench.stream_setup import corpus  # noqa: E402
 
 

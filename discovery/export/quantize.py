@@ -2,7 +2,7 @@
 
 onnxruntime's ``quantize_dynamic`` stores the weights of every MatMul and fused Attention node as
 int8 (per output channel) and quantizes activations on the fly; on CPU the int8 kernels
-(MatMulInteger, QAttention) ran the MiniLM-L6 student ~1.9x faster than fp32, with scores that
+(MatMulInteger, QAttention) ran the MiniLM-L6 student 1.5-1.7x faster than fp32, with scores that
 rank documents alike (Spearman ~0.994) but not identically (docs/benchmarks.md, "Int8 students on
 CPU").  Quantizing the Attention nodes alone kept scores closer but gained nothing.  The GPU
 flavour keeps fp32: CUDA has no kernels for these int8 operators.

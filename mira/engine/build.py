@@ -83,7 +83,7 @@ def triton_client(ts: TritonSettings, address: str, host: str) -> TritonBackend:
 
 def grpc_kwargs(ts: TritonSettings, host: str) -> dict[str, Any]:
     """TLS settings; a resolved address is verified against the name it was resolved from."""
-    from mira.engine.pool import is_ip
+    from mira.engine.endpoints import is_ip
 
     kwargs = ts.grpc_tls_kwargs()
     if not kwargs or is_ip(host):

@@ -17,71 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
-import socket
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from mira import metrics
 from mira.engine.backend import BackendUnavailable, ModelRef
+from mira.engine.endpoints import Connect, Endpoint, Resolve, resolve
 from mira.engine.triton import Ambiguous
 
 log = logging.getLogger(__name__)
 RECHECK_MIN_S = 1.0  # an out-of-turn refresh (after a failure) runs at most this often
-
-
-class EndpointClient(Protocol):
-    """One Triton server (``TritonBackend``)."""
-
-    async def score(
-        self, model: ModelRef, input_ids: np.ndarray, attention_mask: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]: ...
-
-    async def is_live(self) -> bool: ...
-
-    async def model_ready(self, model: str, version: str) -> bool: ...
-
-    async def load_model(self, model: str) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-Connect = Callable[[str, str], EndpointClient]  # (address host:port, target host) -> client
-Resolve = Callable[[str, int], Awaitable[list[str]]]
-
-
-def address(ip: str, port: int) -> str:
-    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
-
-
-def is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-async def resolve(host: str, port: int) -> list[str]:
-    """Every TCP address of ``host`` (DNS through the event loop's resolver)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return sorted({address(str(info[4][0]), port) for info in infos})
-
-
-@dataclass(eq=False)
-class Endpoint:
-    address: str
-    host: str  # the target host it was resolved from
-    client: EndpointClient
-    up: bool = False
-    in_flight: int = 0
-    ready: set[ModelRef] = field(default_factory=set)  # versions confirmed ready here
-    lacking: set[ModelRef] = field(default_factory=set)  # versions in use it did not have
 
 
 class TritonPool:

@@ -17,22 +17,17 @@ import yaml
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from mira.settings.secrets import EnvWithSecretFiles, SecretFileError
-from mira.settings.sections import (
+from mira.settings.common import DocumentSettings, LogSettings
+from mira.settings.offline import (
     CorpusSettings,
     DiscoverySettings,
     DistillSettings,
-    DocumentSettings,
-    EngineSettings,
     ExportSettings,
-    KafkaSettings,
-    LogSettings,
-    ProducerSettings,
-    ScorerSettings,
     TeacherSettings,
-    TopicSettings,
-    TritonSettings,
 )
+from mira.settings.scoring import EngineSettings, ScorerSettings
+from mira.settings.secrets import EnvWithSecretFiles, SecretFileError
+from mira.settings.transport import KafkaSettings, ProducerSettings, TopicSettings, TritonSettings
 
 
 class SettingsError(Exception):

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from mira.cli import main
-from mira.settings import MiraSettings, SettingsError, load_settings
+from mira.settings import MiraSettings, SettingsError, TritonSettings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -104,3 +104,11 @@ def test_cli_bad_config_exits_2_with_one_line(tmp_path: Path) -> None:
         assert res.exit_code == 2, res.output
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("mira: error:") and res.stdout == ""
+
+
+def test_triton_grpc_url_is_a_list_of_host_port_targets() -> None:
+    ts = TritonSettings(grpc_url="mira-triton-headless:8001, 127.0.0.1:9001,[::1]:9002")
+    assert ts.grpc_targets() == [("mira-triton-headless", 8001), ("127.0.0.1", 9001), ("::1", 9002)]
+    for bad in ("triton", "host:", ":8001", "a:b", "a:8001,,b:1", "a:70000"):
+        with pytest.raises(ValueError, match="not host:port"):
+            TritonSettings(grpc_url=bad)

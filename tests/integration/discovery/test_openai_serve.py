@@ -27,7 +27,14 @@ from tests.fixtures.teacher import corpus_of, sizes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-SIZES = {"samples_per_group": 2, "dims_per_doc": 1, "docs_per_group": 2, "max_chars": 200}
+# one proposal round: a group whose 2 unguided answers are all invalid is reported, not re-asked
+SIZES = {
+    "samples_per_group": 2,
+    "proposal_rounds": 1,
+    "dims_per_doc": 1,
+    "docs_per_group": 2,
+    "max_chars": 200,
+}
 
 
 def _free_port() -> int:
@@ -98,16 +105,23 @@ def test_all_stages_over_http(
         ("rubrics",), corpus, run, TeacherSettings(batch_size=3), ds, {}, teacher=teacher
     )
     report = json.loads(run.report.read_text())
+    missing: list[str] = []
     for g in GroupingArtifact.model_validate_json(run.grouping.read_text()).groups:
         stats = report[f"rubrics:{g.name}"]
         assert stats["docs"] == SIZES["samples_per_group"] == stats["answered"] + stats["failed"]
         if g.name in summary["rubrics"]:
             rubric = RubricArtifact.model_validate_json(run.rubric(g.name).read_text())
             assert rubric.teacher == f"openai:{model}"
-        else:  # unguided 135M answers can all be invalid: reported, never invented
-            assert stats["failed"] == stats["docs"] and "error" in stats
+        else:  # unguided 135M answers (or their proposals) can all be invalid: reported
+            assert "error" in stats, stats
             assert not run.rubric(g.name).exists()
-            shutil.copytree(teacher_run / "rubrics", run.root / "rubrics", dirs_exist_ok=True)
+            missing.append(g.name)
+    local = RunDir(teacher_run)
+    for name in missing:  # annotate over HTTP with the local run's rubric where it has one
+        if local.rubric(name).is_file():
+            run.rubric(name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(local.rubric(name), run.rubric(name))
+            shutil.copy(local.anchors(name), run.anchors(name))
     annotated = drive(
         ("annotate",), corpus, run, TeacherSettings(batch_size=3), ds, {}, teacher=teacher
     )
@@ -129,6 +143,7 @@ def test_all_stages_over_http(
             and set(r.scores) == set(rubric.anchor_names())
             for r in rows
         )
-    assert set(annotated["annotations"]) == {g.name for g in run.read_grouping().groups}
+    with_rubric = {g.name for g in run.read_grouping().groups if run.rubric(g.name).is_file()}
+    assert with_rubric and set(annotated["annotations"]) == with_rubric
     assert teacher.structured == "json_schema"  # transformers serve ignores, not rejects, it
     assert teacher.http_requests >= 2 * (SIZES["samples_per_group"] + SIZES["docs_per_group"])

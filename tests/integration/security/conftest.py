@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +18,12 @@ from mira.services.kafka_acl import producer_acls, scorer_acls
 from mira.services.tls import Pki
 from mira.services.triton import TritonServer, TritonTls
 from tests.fixtures.security import SecureKafka
-from tests.integration.streaming.conftest import SOURCE_GROUPS, THRESHOLDS, load_all
-from tests.integration.streaming.harness import Scorer
+from tests.integration.streaming.conftest import (  # noqa: F401 (scorer_factory: a fixture)
+    SOURCE_GROUPS,
+    THRESHOLDS,
+    load_all,
+    scorer_factory,
+)
 from tests.integration.streaming.tiny_repo import build_tiny_repo
 
 
@@ -105,19 +109,3 @@ def run_mira(args: list[str], env: dict[str, str], timeout_s: float = 120) -> Ru
         check=False,
     )
     return Run(done.returncode, done.stdout + done.stderr, time.monotonic() - began)
-
-
-@pytest.fixture
-def secure_scorers(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Scorer]]:
-    made: list[Scorer] = []
-
-    def make(env: dict[str, str]) -> Scorer:
-        s = Scorer(env, tmp_path / f"scorer{len(made)}.log").start()
-        made.append(s)
-        return s
-
-    yield make
-    for s in made:
-        if s.proc is not None and s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait(10)

@@ -50,7 +50,7 @@ def test_hostile_documents_are_dead_lettered_and_the_rest_scored(
     tls_pki: Pki,
     secure_manifest: Path,
     secure_topics: dict[str, str],
-    secure_scorers: Any,
+    scorer_factory: Any,
 ) -> None:
     producer = KafkaProducer(**secure_kafka.client("producer"), acks="all")
     good = [f"good{i}" for i in range(50)]
@@ -75,7 +75,7 @@ def test_hostile_documents_are_dead_lettered_and_the_rest_scored(
         **secure_kafka.env("scorer"),
         **triton_env(tls_triton, tls_pki),
     }
-    scorer = secure_scorers(env)
+    scorer = scorer_factory(env)
     topics = [secure_topics[t] for t in ("accepted", "rejected", "dlq")]
     out = read_all(
         secure_kafka.bootstrap, topics, set(good), timeout_s=60, client=secure_kafka.admin()

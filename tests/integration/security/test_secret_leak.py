@@ -168,7 +168,7 @@ def test_the_password_never_appears(
     tls_pki: Pki,
     secure_manifest: Path,
     leaky: dict[str, str],
-    secure_scorers: Any,
+    scorer_factory: Any,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -176,7 +176,7 @@ def test_the_password_never_appears(
     base = secure_kafka.env(USER)
     seen = _helps(base)
     seen |= _produce(secure_kafka, leaky, tmp_path)
-    seen |= _score(secure_kafka, tls_triton, tls_pki, secure_manifest, leaky, secure_scorers)
+    seen |= _score(secure_kafka, tls_triton, tls_pki, secure_manifest, leaky, scorer_factory)
     seen |= _settings_errors(tmp_path, base)
     seen |= _status(secure_kafka, tmp_path)
     for key, value in base.items():

@@ -56,7 +56,7 @@ def test_produce_and_score_over_sasl_ssl_and_triton_tls(
     tls_pki: Pki,
     secure_manifest: Path,
     secure_topics: dict[str, str],
-    secure_scorers: Any,
+    scorer_factory: Any,
     tmp_path: Path,
 ) -> None:
     ids = _produce(secure_kafka, secure_topics, tmp_path)
@@ -68,7 +68,7 @@ def test_produce_and_score_over_sasl_ssl_and_triton_tls(
         **secure_kafka.env("scorer"),
         **triton_env(tls_triton, tls_pki),
     }
-    scorer = secure_scorers(env)
+    scorer = scorer_factory(env)
     out = read_all(
         secure_kafka.bootstrap,
         [secure_topics[t] for t in OUT],
@@ -97,7 +97,7 @@ def test_mira_score_without_acls_exits_with_one_clear_line(
     tls_pki: Pki,
     secure_manifest: Path,
     secure_topics: dict[str, str],
-    secure_scorers: Any,
+    scorer_factory: Any,
 ) -> None:
     """Exactly-once: the transactional id is refused at start (at-least-once: the group is
     refused, after the scorer's 30 s wait for the input topic's metadata)."""
@@ -113,7 +113,7 @@ def test_mira_score_without_acls_exits_with_one_clear_line(
         **secure_kafka.env("nobody"),
         **triton_env(tls_triton, tls_pki),
     }
-    scorer = secure_scorers(env)
+    scorer = scorer_factory(env)
     assert scorer.proc is not None
     code = scorer.proc.wait(60)
     last = scorer.tail(1)

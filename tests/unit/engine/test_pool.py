@@ -1,102 +1,16 @@
-"""TritonPool with fake endpoints: resolution, readiness, balancing, failures, rollout."""
+"""TritonPool with fake endpoints: readiness, balancing, failures, membership, rollout."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import numpy as np
 import pytest
 
 from mira.engine.backend import BackendUnavailable, ModelRef
-from mira.engine.build import grpc_kwargs
-from mira.engine.pool import TritonPool, address, is_ip
 from mira.engine.triton import Ambiguous
-from mira.settings import TritonSettings
-
-V1, V2 = ModelRef("mira_code", 1), ModelRef("mira_code", 2)
-IDS = np.zeros((2, 4), dtype=np.int64)
-
-
-class FakeTriton:
-    """One endpoint: which versions it serves, whether it answers, what it was asked."""
-
-    def __init__(self, addr: str, loaded: set[ModelRef], repo: set[ModelRef]) -> None:
-        self.addr = addr
-        self.loaded = set(loaded)
-        self.repo = repo  # versions a load_model would bring up
-        self.alive = True
-        self.scored = 0
-        self.loads: list[str] = []
-        self.closed = False
-        self.gate: asyncio.Event | None = None  # holds score() until set
-        self.load_delay = 0.0
-
-    async def score(
-        self, model: ModelRef, ids: np.ndarray, mask: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        if not self.alive or model not in self.loaded:
-            raise BackendUnavailable(f"{self.addr}: UNAVAILABLE")
-        if self.gate is not None:
-            await self.gate.wait()
-        self.scored += 1
-        return np.zeros((len(ids), 1), np.float32), np.zeros(len(ids), np.float32)
-
-    async def is_live(self) -> bool:
-        return self.alive
-
-    async def model_ready(self, model: str, version: str) -> bool:
-        return self.alive and ModelRef(model, int(version)) in self.loaded
-
-    async def load_model(self, model: str) -> None:
-        self.loads.append(model)
-        await asyncio.sleep(self.load_delay)
-        self.loaded |= {r for r in self.repo if r.name == model}
-
-    async def close(self) -> None:
-        self.closed = True
-
-
-class Cluster:
-    """A DNS name -> addresses map and the fake servers behind the addresses."""
-
-    def __init__(self, n: int, loaded: set[ModelRef] | None = None) -> None:
-        self.repo = {V1}
-        self.servers = {
-            f"10.0.0.{i}:8001": FakeTriton(f"10.0.0.{i}:8001", loaded or {V1}, self.repo)
-            for i in range(1, n + 1)
-        }
-        self.dns: list[str] | None = list(self.servers)
-        self.connected: list[tuple[str, str]] = []
-
-    async def resolve(self, host: str, port: int) -> list[str]:
-        if self.dns is None:
-            raise OSError("Temporary failure in name resolution")
-        return list(self.dns)
-
-    def connect(self, addr: str, host: str) -> FakeTriton:
-        self.connected.append((addr, host))
-        return self.servers[addr]
-
-    def add(self, addr: str, loaded: set[ModelRef]) -> FakeTriton:
-        self.servers[addr] = FakeTriton(addr, loaded, self.repo)
-        assert self.dns is not None
-        self.dns.append(addr)
-        return self.servers[addr]
-
-    def pool(self, expected: set[ModelRef] | None = None) -> TritonPool:
-        return TritonPool(
-            [("mira-triton-headless", 8001)],
-            self.connect,
-            60.0,
-            expected if expected is not None else {V1},
-            self.resolve,
-        )
-
-
-def run(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    asyncio.run(main())
+from tests.unit.engine.fake_triton import IDS, V1, V2, Cluster, run
 
 
 def test_requests_spread_evenly_over_every_resolved_address() -> None:
@@ -334,29 +248,3 @@ def test_no_endpoint_up_means_not_ready_and_unavailable() -> None:
         await pool.close()
 
     run(main)
-
-
-def test_grpc_url_targets_and_addresses() -> None:
-    ts = TritonSettings(grpc_url="mira-triton-headless:8001, 127.0.0.1:9001,[::1]:9002")
-    assert ts.grpc_targets() == [("mira-triton-headless", 8001), ("127.0.0.1", 9001), ("::1", 9002)]
-    assert address("::1", 9002) == "[::1]:9002" and address("10.0.0.1", 1) == "10.0.0.1:1"
-    assert is_ip("::1") and is_ip("10.1.2.3") and not is_ip("mira-triton-headless")
-    for bad in ("triton", "host:", ":8001", "a:b", "a:8001,,b:1", "a:70000"):
-        with pytest.raises(ValueError, match="not host:port"):
-            TritonSettings(grpc_url=bad)
-
-
-def test_tls_verifies_a_resolved_address_against_its_host_name() -> None:
-    plain = TritonSettings()
-    assert grpc_kwargs(plain, "mira-triton-headless") == {}
-    tls = TritonSettings(ssl=True)
-    assert "channel_args" not in grpc_kwargs(tls, "10.0.0.1")
-    args = dict(grpc_kwargs(tls, "mira-triton-headless")["channel_args"])
-    assert args["grpc.ssl_target_name_override"] == "mira-triton-headless"
-    assert args["grpc.max_receive_message_length"] > 1 << 30  # tritonclient's defaults kept
-
-
-def test_real_resolver_resolves_loopback() -> None:
-    from mira.engine.pool import resolve
-
-    assert asyncio.run(resolve("127.0.0.1", 8001)) == ["127.0.0.1:8001"]
