@@ -8,6 +8,7 @@ every core (torch's and onnxruntime's default thread counts):
   loop    bench/handwritten_loop.py: AutoTokenizer + AutoModel + mean pooling + head, torch,
           batch 32, the whole text tokenized then truncated
   filter  `mira filter IN --repo REPO --out DIR` with its defaults
+  int8    the same over the student exported with ``export.quantize=int8`` (opt-in)
 Wall time per run (process start and model load included), alternated ``--repeats`` times, best
 kept; the scores of both are compared document by document.  Appends to docs/benchmarks.md.
 """
@@ -48,17 +49,33 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def agreement(loop_out: Path, filter_out: Path) -> tuple[float, float]:
-    """(median abs score difference, share of documents differing by more than 1e-4)."""
+def _ours(filter_out: Path) -> dict[str, float]:
     ours = {}
     for name in ("accepted.jsonl", "rejected.jsonl"):
         for line in (filter_out / name).read_text().splitlines():
             doc = json.loads(line)
             ours[doc["id"]] = doc["mira"]["score"]
+    return ours
+
+
+def agreement(loop_out: Path, filter_out: Path) -> tuple[float, float]:
+    """(median abs score difference, share of documents differing by more than 1e-4)."""
+    ours = _ours(filter_out)
     theirs = {d["id"]: d["score"] for d in map(json.loads, loop_out.read_text().splitlines())}
     assert ours.keys() == theirs.keys(), "the two runs scored different documents"
     diffs = sorted(abs(ours[k] - theirs[k]) for k in ours)
     return diffs[len(diffs) // 2], sum(d > 1e-4 for d in diffs) / len(diffs)
+
+
+def int8_check(fp32_out: Path, int8_out: Path) -> dict[str, float | int]:
+    """The int8 student's scores against fp32's (both through `mira filter`), keep = 0.5."""
+    import numpy as np
+
+    from discovery.export.quantize import compare
+
+    a, b = _ours(fp32_out), _ours(int8_out)
+    keys = sorted(a)
+    return compare(np.array([a[k] for k in keys]), np.array([b[k] for k in keys]), 0.5).as_dict()
 
 
 def main() -> None:
@@ -81,6 +98,9 @@ def main() -> None:
     inp.write_text("\n".join(lines) + "\n")
     docs = [Document.model_validate_json(x) for x in lines]
     repo = student_repo.build(work / "repo", docs, args.max_length, args.max_chars).parent
+    repo8 = student_repo.build(
+        work / "repo8", docs, args.max_length, args.max_chars, quantize="int8"
+    ).parent
     torch.save(student_repo.student().head.state_dict(), work / "head.pt")
     loop = [
         sys.executable,
@@ -103,12 +123,15 @@ def main() -> None:
         "--out",
         str(work / "filter"),
     ]
-    best = {"loop": float("inf"), "filter": float("inf")}
+    int8 = [*filt[:-4], "--repo", str(repo8), "--out", str(work / "int8")]
+    best = {"loop": float("inf"), "filter": float("inf"), "int8": float("inf")}
     for _ in range(args.repeats):
         best["loop"] = min(best["loop"], timed(loop))
         best["filter"] = min(best["filter"], timed(filt))
+        best["int8"] = min(best["int8"], timed(int8))
     diff = agreement(work / "loop.jsonl", work / "filter")
-    text = report(args, len(docs), best, diff)
+    check = int8_check(work / "filter", work / "int8")
+    text = report(args, len(docs), best, diff, check)
     print(text)
     if not args.no_write:
         with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as fh:
@@ -116,10 +139,14 @@ def main() -> None:
 
 
 def report(
-    args: argparse.Namespace, n: int, best: dict[str, float], diff: tuple[float, float]
+    args: argparse.Namespace,
+    n: int,
+    best: dict[str, float],
+    diff: tuple[float, float],
+    check: dict[str, float | int],
 ) -> str:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    loop, filt = n / best["loop"], n / best["filter"]
+    loop, filt, int8 = (n / best[k] for k in ("loop", "filter", "int8"))
     return "\n".join(
         [
             "",
@@ -136,10 +163,16 @@ def report(
             f"| hand-written loop (AutoTokenizer + AutoModel + head, torch, batch 32) | "
             f"{best['loop']:.1f} | {loop:.1f} |",
             f"| `mira filter` (defaults) | {best['filter']:.1f} | {filt:.1f} |",
+            f"| `mira filter`, student exported with `export.quantize=int8` | "
+            f"{best['int8']:.1f} | {int8:.1f} |",
             "",
-            f"Ratio filter / loop: **{filt / loop:.2f}x**. Scores: median abs difference "
+            f"Ratio filter / loop: **{filt / loop:.2f}x** (defaults), **{int8 / loop:.2f}x** "
+            f"(int8). Scores: median abs difference "
             f"{diff[0]:.1e}; {diff[1]:.1%} of documents differ by more than 1e-4 (those whose "
-            "student input the per-source pre-cut shortens; see pre_cut_token_loss_share).",
+            "student input the per-source pre-cut shortens; see pre_cut_token_loss_share). "
+            f"Int8 against fp32 on these {check['docs']} documents: Spearman "
+            f"{check['spearman']:.4f}, same decision for {check['agreement']:.1%} when each "
+            f"keeps half, max abs difference {check['max_abs_diff']:.2g}.",
             "",
         ]
     )

@@ -2,7 +2,8 @@
 
     python bench/handwritten_loop.py IN.jsonl OUT.jsonl MODEL_DIR HEAD.pt [--max-length 128]
 
-transformers' AutoTokenizer + AutoModel, a linear head over mean pooling, torch, batches of 32,
+transformers' AutoTokenizer + AutoModel, a linear head over the mean-pooled embedding-layer
+and last-layer outputs (the student's features), torch, batches of 32,
 threshold 0, one JSON line out per document.  Deliberately plain: no mira code.
 """
 
@@ -41,9 +42,12 @@ def main() -> None:
                 return_tensors="pt",
             )
             with torch.no_grad():
-                hidden = model(**enc).last_hidden_state
+                out = model(**enc, output_hidden_states=True)
                 mask = enc["attention_mask"].unsqueeze(-1).float()
-                pooled = (hidden * mask).sum(1) / mask.sum(1)
+                embedded, last = out.hidden_states[0], out.last_hidden_state
+                pooled = torch.cat(
+                    [(h * mask).sum(1) / mask.sum(1) for h in (embedded, last)], dim=-1
+                )
                 scores = head(pooled).mean(-1)
             for doc, score in zip(batch, scores.tolist(), strict=True):
                 doc["score"] = score

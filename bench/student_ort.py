@@ -4,9 +4,10 @@
 
 Same tokenized real corpus documents, same MiniLM-L6 student (packaged encoder + seeded head):
 torch eager (transformers' default attention, inference_mode), the graph as traced (unfused),
-and the graph the exporter writes (fused: Attention, SkipLayerNormalization, BiasGelu), the last
-two through the engine's own onnxruntime session (mira.engine.ort).  Best of 3 alternated timed
-passes after a warm-up; tokenization excluded.  Appends a section to docs/benchmarks.md.
+the graph the exporter writes (fused: Attention, SkipLayerNormalization, BiasGelu) and its int8
+graph (``export.quantize=int8``), the last three through the engine's own onnxruntime session
+(mira.engine.ort).  Best of 3 alternated timed passes after a warm-up; tokenization excluded.
+Appends a section to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +59,7 @@ def main() -> None:
 
     from discovery.distill.student import backbone_dir
     from discovery.export.onnx import export_onnx, parity, trace_onnx
+    from discovery.export.quantize import compare, quantize, scores
     from mira.contracts import Document
     from mira.engine.backend import ModelRef
     from mira.engine.ort import OrtBackend
@@ -72,7 +75,10 @@ def main() -> None:
     export_onnx(model, fused, *batches[0])
     trace_onnx(model, plain, *batches[0], attention=None)  # what the exporter wrote before
     diff = max(parity(model, p, ids, mask) for p in (fused, plain) for ids, mask in batches[:2])
-    refs = {ModelRef("fused", 1): fused, ModelRef("plain", 1): plain}
+    int8 = work / "int8.onnx"
+    quantize(fused, int8, "int8")  # what `mira export` writes with export.quantize=int8
+    check = compare(*(np.concatenate([scores(p, *b) for b in batches]) for p in (fused, int8)), 0.5)
+    refs = {ModelRef("fused", 1): fused, ModelRef("plain", 1): plain, ModelRef("int8", 1): int8}
     backend = OrtBackend(refs, None)
 
     def ort(ref: ModelRef) -> Callable[[], None]:
@@ -88,10 +94,13 @@ def main() -> None:
                 model(torch.from_numpy(ids), torch.from_numpy(mask))
 
     times = best_alternating([run_torch, *(ort(r) for r in refs)])
-    write(args, len(texts), dict(zip(["torch", "fused", "plain"], times, strict=True)), diff)
+    names = ["torch", "fused", "plain", "int8"]
+    write(args, len(texts), dict(zip(names, times, strict=True)), diff, check.as_dict())
 
 
-def write(args: argparse.Namespace, n: int, t: dict[str, float], diff: float) -> None:
+def write(
+    args: argparse.Namespace, n: int, t: dict[str, float], diff: float, check: dict[str, Any]
+) -> None:
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     rate = {k: n / v for k, v in t.items()}
     text = "\n".join(
@@ -110,8 +119,13 @@ def write(args: argparse.Namespace, n: int, t: dict[str, float], diff: float) ->
             f"{rate['plain'] / rate['torch']:.2f}x |",
             f"| onnxruntime, exported graph (fused; `mira filter`) | {rate['fused']:,.1f} | "
             f"**{rate['fused'] / rate['torch']:.2f}x** |",
+            f"| onnxruntime, int8 graph (`export.quantize=int8`, opt-in) | {rate['int8']:,.1f} | "
+            f"**{rate['int8'] / rate['torch']:.2f}x** |",
             "",
-            f"ONNX-vs-torch max abs diff {diff:.1e}.",
+            f"ONNX-vs-torch max abs diff {diff:.1e}. Int8 against the fused fp32 graph on these "
+            f"{check['docs']} documents: Spearman {check['spearman']:.4f}, same decision for "
+            f"{check['agreement']:.1%} when each keeps half, max abs difference "
+            f"{check['max_abs_diff']:.2g}.",
             "",
         ]
     )

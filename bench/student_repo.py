@@ -30,12 +30,19 @@ def student(seed: int = 0) -> Any:
 
 
 def build(
-    repo: Path, docs: list[Any], max_length: int, max_chars: int, flavour: str = "python"
+    repo: Path,
+    docs: list[Any],
+    max_length: int,
+    max_chars: int,
+    flavour: str = "python",
+    quantize: str = "none",
 ) -> Path:
-    """Write the repository; ``docs`` are Document objects (their sources and texts)."""
+    """Write the repository; ``docs`` are Document objects (their sources and texts);
+    ``quantize``: the exporter's ``export.quantize`` (its int8 check on up to 256 of ``docs``)."""
     from discovery.distill.student import backbone_dir
     from discovery.export.calibrate import chars_per_token
     from discovery.export.onnx import export_onnx, parity
+    from discovery.export.quantize import choose
     from discovery.export.repository import MODEL_PY, TOKENIZER_FILE
     from discovery.export.triton_config import config_pbtxt
     from mira.engine.tokenize import BatchTokenizer
@@ -48,6 +55,10 @@ def build(
     vdir.mkdir(parents=True)
     export_onnx(model, vdir / "model.onnx", ids[:2], mask[:2])
     parity(model, vdir / "model.onnx", ids, mask)
+    if quantize != "none":
+        q_ids, q_mask = tok.encode([d.text for d in docs[:256]])
+        graph, _ = choose(vdir / "model.onnx", q_ids, q_mask, quantize, 0.5, 0.0)  # type: ignore[arg-type]
+        graph.replace(vdir / "model.onnx")
     shutil.copyfile(MODEL_PY, vdir / "model.py")
     (repo / MODEL / "config.pbtxt").write_text(config_pbtxt(MODEL, K, flavour))  # type: ignore[arg-type]
     shutil.copyfile(backbone_dir() / "tokenizer.json", repo / TOKENIZER_FILE)

@@ -70,6 +70,17 @@ class OffsetTracker(Generic[P, T]):
             part.done[token.offset] = item
             return True
 
+    def complete_many(self, done: Iterable[tuple[Token[P], T]]) -> int:
+        """``complete`` for each (token, item), under one lock; returns how many were kept."""
+        kept = 0
+        with self._lock:
+            for token, item in done:
+                part = self._parts.get(token.partition)
+                if part is not None and part.epoch == token.epoch:
+                    part.done[token.offset] = item
+                    kept += 1
+        return kept
+
     def pop_ready(self, partitions: Iterable[P] | None = None) -> dict[P, Ready[T]]:
         """Remove and return the completed prefix of each (or the given) partition."""
         out: dict[P, Ready[T]] = {}

@@ -81,13 +81,16 @@ class Scoring:
     async def score(self, batch: Batch[Pending]) -> None:
         results = await self._results(batch)
         manifest = self.manifest()
-        for pending, res in zip(batch.items, results, strict=True):
-            out = (
+        outputs = [
+            (
+                pending.token,
                 dead_letter(pending.record, res.reason, res.detail, self.topics)
                 if isinstance(res, Invalid)
-                else scored(pending.record, res, self.topics, source_label(res.source, manifest))
+                else scored(pending.record, res, self.topics, source_label(res.source, manifest)),
             )
-            self.tracker.complete(pending.token, out)
+            for pending, res in zip(batch.items, results, strict=True)
+        ]
+        self.tracker.complete_many(outputs)  # one lock per batch (the Kafka thread pops)
 
     async def _results(self, batch: Batch[Pending]) -> list[ScoredDocument | Invalid]:
         es = self.settings.engine

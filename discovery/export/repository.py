@@ -46,6 +46,8 @@ class StagedModel:
     staged: Path
     parity: float
     files: dict[str, str] = field(default_factory=dict)
+    quantized: str = "none"  # the published graph: fp32 (none) or an int8 kind
+    quant_check: dict[str, float | int] | None = None  # int8 vs fp32 (export.json)
 
 
 def next_version(repo: Path, model: str) -> int:

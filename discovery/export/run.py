@@ -80,8 +80,13 @@ def stage_models(
 ) -> list[StagedModel]:
     from discovery.distill.student import load_student
     from discovery.export.onnx import export_onnx, parity
+    from discovery.export.quantize import choose
 
     ids, mask = tok.encode(texts[: es.parity_docs] or ["mira parity sample"])
+    how = es.quantize if es.flavour == "python" else "none"  # no int8 kernels on CUDA
+    if how != es.quantize:
+        log.info("flavour %s publishes fp32: quantize=%s ignored", es.flavour, es.quantize)
+    q_ids, q_mask = tok.encode(texts[: es.quantize_docs]) if how != "none" else (ids, mask)
     staged = []
     for group, card in cards.items():
         model = load_student(run_dir / "students" / group / "student.safetensors", card.weights)
@@ -90,7 +95,8 @@ def stage_models(
         onnx_path = stage / f"{name}.onnx"
         export_onnx(model, onnx_path, ids[:2], mask[:2])
         diff = parity(model, onnx_path, ids, mask, es.parity_tol)
-        folder = stage_version(stage, name, version, onnx_path)
+        graph, check = choose(onnx_path, q_ids, q_mask, how, es.budget, es.quantize_min_spearman)
+        folder = stage_version(stage, name, version, graph)
         staged.append(
             StagedModel(
                 group,
@@ -100,6 +106,8 @@ def stage_models(
                 folder,
                 diff,
                 checksums(f"{name}/{version}", folder),
+                quantized=how if check and graph != onnx_path else "none",
+                quant_check=check.as_dict() if check else None,
             )
         )
     return staged
@@ -209,7 +217,13 @@ def write_reports(out: Path, staged: list[StagedModel], cal: Calibration, repo: 
         "pre_cut_token_loss_share": cal.token_loss_share,
         "pre_cut_tokens_lost_share": cal.tokens_lost_share,
         "models": {
-            sm.model: {"version": sm.version, "parity_max_abs_diff": sm.parity} for sm in staged
+            sm.model: {
+                "version": sm.version,
+                "parity_max_abs_diff": sm.parity,  # the fp32 graph against torch
+                "quantized": sm.quantized,
+                "int8_vs_fp32": sm.quant_check,
+            }
+            for sm in staged
         },
     }
     (out / "export.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")

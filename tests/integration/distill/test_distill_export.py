@@ -180,3 +180,29 @@ def test_reexport_adds_a_version_and_keeps_the_old_one(
         assert gm.version == exported.manifest.groups[group].version + 1
     for rel, digest in old.items():
         assert sha256_file(exported.repo / rel) == digest
+
+
+def test_int8_export_publishes_the_int8_graph_and_its_check(
+    exported: Exported, small_corpus: Path, tmp_path: Path
+) -> None:
+    import onnx
+
+    repo = tmp_path / "repo8"
+    manifest, _ = export(
+        exported.run,
+        small_corpus,
+        repo,
+        budget=BUDGET,
+        calibration_docs=64,
+        quantize="int8",
+        quantize_min_spearman=0.0,  # publish whatever the check says: it is what is asserted
+    )
+    report = json.loads((exported.run / "export" / "export.json").read_text())
+    for gm in manifest.groups.values():
+        ops = {n.op_type for n in onnx.load(str(repo / gm.model / "1" / "model.onnx")).graph.node}
+        assert "MatMulInteger" in ops
+        model = report["models"][gm.model]
+        assert model["quantized"] == "int8"
+        check = model["int8_vs_fp32"]
+        assert check["docs"] >= 3 and 0.0 <= check["agreement"] <= 1.0
+        assert -1.0 <= check["spearman"] <= 1.0 and check["max_abs_diff"] >= 0.0

@@ -45,6 +45,17 @@ def test_revoked_partition_ignores_late_completion() -> None:
     assert t.pop_ready()["p"].items == [(0, 1)]
 
 
+def test_complete_many_is_complete_for_each_and_skips_revoked() -> None:
+    t: OffsetTracker[str, str] = OffsetTracker()
+    old = t.start("gone", 0)
+    t.revoke(["gone"])
+    toks = [t.start("p", off) for off in (0, 1, 2)]
+    assert t.complete_many([(toks[2], "c"), (old, "x"), (toks[0], "a")]) == 2
+    assert t.pop_ready()["p"].items == [(0, "a")]  # 1 still unscored
+    assert t.complete_many([(toks[1], "b")]) == 1
+    assert t.pop_ready()["p"].items == [(1, "b"), (2, "c")]
+
+
 def test_offsets_must_increase() -> None:
     t: OffsetTracker[str, int] = OffsetTracker()
     t.start("p", 3)
