@@ -16,7 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mira.settings import MiraSettings
 from scorer.committers import TransactionStuck
+from scorer.delivery import RECORD_OVERHEAD
+from scorer.kafka_shared import transactional_id
 
 log = logging.getLogger(__name__)
 
@@ -251,3 +254,41 @@ def record(msg: Any) -> Record:
         msg.headers() or [],
         msg.timestamp()[1],
     )
+
+
+def consumer_config(settings: MiraSettings) -> dict[str, Any]:
+    sc = settings.scorer
+    conf = {
+        **settings.kafka.librdkafka_config(),
+        "group.id": sc.group_id,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "isolation.level": "read_committed",
+        "partition.assignment.strategy": "cooperative-sticky",
+        "session.timeout.ms": sc.session_timeout_ms,
+        "max.poll.interval.ms": sc.max_poll_interval_ms,
+        "topic.metadata.refresh.interval.ms": sc.metadata_max_age_ms,
+    }
+    if sc.instance_id:
+        conf["group.instance.id"] = sc.instance_id
+    return conf
+
+
+def producer_config(settings: MiraSettings, limit: int) -> dict[str, Any]:
+    """Idempotent, acks=all, messages sized for the largest output; transactional in
+    exactly-once mode (like KafkaIO's producer)."""
+    pr, sc = settings.producer, settings.scorer
+    conf = {
+        **settings.kafka.librdkafka_config(),
+        "acks": "all",
+        "enable.idempotence": True,
+        "linger.ms": pr.linger_ms,
+        "batch.size": pr.batch_bytes,
+        "compression.type": pr.compression,
+        "message.max.bytes": limit + RECORD_OVERHEAD,
+    }
+    if sc.delivery == "exactly-once":
+        conf["transactional.id"] = transactional_id(settings)
+        conf["transaction.timeout.ms"] = sc.transaction_timeout_ms
+    return conf

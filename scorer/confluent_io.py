@@ -20,58 +20,31 @@ from typing import Any
 from mira import metrics
 from mira.settings import MiraSettings
 from scorer.committers import AtLeastOnceCommitter, Delivered, ExactlyOnceCommitter
-from scorer.confluent_clients import Consumer, GroupMeta, Producer, record
+from scorer.confluent_clients import (
+    Consumer,
+    GroupMeta,
+    Producer,
+    consumer_config,
+    producer_config,
+    record,
+)
 from scorer.delivery import (
-    RECORD_OVERHEAD,
     DeliveryError,
     FatalDeliveryError,
     Held,
     Limits,
     OutMessage,
 )
-from scorer.kafka_io import OUTPUT_ENVELOPE, _merge, _merge_held, transactional_id
+from scorer.kafka_shared import (
+    OUTPUT_ENVELOPE,
+    merge,
+    merge_held,
+    output_limits,
+)
 from scorer.offsets import OffsetTracker
 
 log = logging.getLogger(__name__)
 _FATAL = -150  # librdkafka's RD_KAFKA_RESP_ERR__FATAL: the client is unusable
-
-
-def consumer_config(settings: MiraSettings) -> dict[str, Any]:
-    sc = settings.scorer
-    conf = {
-        **settings.kafka.librdkafka_config(),
-        "group.id": sc.group_id,
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
-        "isolation.level": "read_committed",
-        "partition.assignment.strategy": "cooperative-sticky",
-        "session.timeout.ms": sc.session_timeout_ms,
-        "max.poll.interval.ms": sc.max_poll_interval_ms,
-        "topic.metadata.refresh.interval.ms": sc.metadata_max_age_ms,
-    }
-    if sc.instance_id:
-        conf["group.instance.id"] = sc.instance_id
-    return conf
-
-
-def producer_config(settings: MiraSettings, limit: int) -> dict[str, Any]:
-    """Idempotent, acks=all, messages sized for the largest output; transactional in
-    exactly-once mode (like KafkaIO's producer)."""
-    pr, sc = settings.producer, settings.scorer
-    conf = {
-        **settings.kafka.librdkafka_config(),
-        "acks": "all",
-        "enable.idempotence": True,
-        "linger.ms": pr.linger_ms,
-        "batch.size": pr.batch_bytes,
-        "compression.type": pr.compression,
-        "message.max.bytes": limit + RECORD_OVERHEAD,
-    }
-    if sc.delivery == "exactly-once":
-        conf["transactional.id"] = transactional_id(settings)
-        conf["transaction.timeout.ms"] = sc.transaction_timeout_ms
-    return conf
 
 
 class ConfluentIO:
@@ -123,26 +96,17 @@ class ConfluentIO:
         return producer
 
     def _topic_limits(self) -> dict[str, int]:
-        """``max.message.bytes`` of the output topics, where the broker lets us read it."""
+        return output_limits(self._settings, self._describe)
+
+    def _describe(self, topics: list[str]) -> dict[str, Any]:
         from confluent_kafka.admin import AdminClient, ConfigResource
 
-        t = self._settings.topics
-        topics = [name for name in (t.accepted, t.rejected, t.dlq) if name]
-        try:
-            admin = AdminClient(self._settings.kafka.librdkafka_config())
-            asked = admin.describe_configs([ConfigResource("topic", n) for n in topics])
-            found = {res.name: fut.result(timeout=10) for res, fut in asked.items()}
-        except Exception as exc:  # no DescribeConfigs permission, unknown topic, older broker
-            log.warning(
-                "cannot read the output topics' max.message.bytes (%s): outputs are "
-                "sized to the producer request size only",
-                exc,
-            )
-            return {}
-        values = {
+        admin = AdminClient(self._settings.kafka.librdkafka_config())
+        asked = admin.describe_configs([ConfigResource("topic", n) for n in topics])
+        found = {res.name: fut.result(timeout=10) for res, fut in asked.items()}
+        return {
             n: getattr(found.get(n, {}).get("max.message.bytes"), "value", None) for n in topics
         }
-        return {n: int(v) - RECORD_OVERHEAD for n, v in values.items() if v}
 
     def _renew_producer(self, force: bool = False) -> None:
         """Replace a producer with a fatal error, or whose transaction got stuck (its
@@ -214,7 +178,7 @@ class ConfluentIO:
             self._serve_events()  # drop what a rebalance took away before delivering it
         with self._lock:
             for tp, ready in self.tracker.pop_ready(partitions).items():
-                _merge(self._held, tp, ready)
+                merge(self._held, tp, ready)
             chosen = {
                 tp: h for tp, h in self._held.items() if partitions is None or tp in partitions
             }
@@ -245,7 +209,7 @@ class ConfluentIO:
             for tp, held in batch.items():
                 left = held.entries[result.done.get(tp, 0) :]
                 if left and self.tracker.owns(tp, held.epoch):
-                    _merge_held(self._held, tp, Held(held.epoch, left))
+                    merge_held(self._held, tp, Held(held.epoch, left))
 
     def close(self, timeout_s: float = 10.0) -> None:
         self._closing = True  # the drain already delivered what it could: no revoke wait

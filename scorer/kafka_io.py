@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import threading
 import time
 from typing import Any
@@ -20,15 +19,20 @@ from scorer.committers import AtLeastOnceCommitter, Delivered, ExactlyOnceCommit
 from scorer.delivery import (
     RECORD_OVERHEAD,
     DeliveryError,
-    Entry,
     Held,
     Limits,
     OutMessage,
 )
-from scorer.offsets import OffsetTracker, Ready
+from scorer.kafka_shared import (
+    OUTPUT_ENVELOPE,
+    merge,
+    merge_held,
+    output_limits,
+    transactional_id,
+)
+from scorer.offsets import OffsetTracker
 
 log = logging.getLogger(__name__)
-OUTPUT_ENVELOPE = 64 * 1024  # the verdict and headers an output adds to its input document
 
 
 def _listener_class() -> type:
@@ -120,29 +124,20 @@ class KafkaIO:
         return producer
 
     def _topic_limits(self) -> dict[str, int]:
-        """``max.message.bytes`` of the output topics, where the broker lets us read it."""
+        return output_limits(self._settings, self._describe)
+
+    def _describe(self, topics: list[str]) -> dict[str, Any]:
         from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
-        t = self._settings.topics
-        topics = [name for name in (t.accepted, t.rejected, t.dlq) if name]
+        admin = KafkaAdminClient(**self._settings.kafka.client_kwargs())
         try:
-            admin = KafkaAdminClient(**self._settings.kafka.client_kwargs())
-            try:
-                found = admin.describe_configs(
-                    [ConfigResource(ConfigResourceType.TOPIC, n) for n in topics],
-                    config_filter="all",
-                ).get("topic", {})
-            finally:
-                admin.close()
-        except Exception as exc:  # no DescribeConfigs permission, or an older broker
-            log.warning(
-                "cannot read the output topics' max.message.bytes (%s): outputs are "
-                "sized to the producer request size only",
-                exc,
-            )
-            return {}
-        values = {n: found.get(n, {}).get("max.message.bytes", {}).get("value") for n in topics}
-        return {n: int(v) - RECORD_OVERHEAD for n, v in values.items() if v}
+            found = admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, n) for n in topics],
+                config_filter="all",
+            ).get("topic", {})
+        finally:
+            admin.close()
+        return {n: found.get(n, {}).get("max.message.bytes", {}).get("value") for n in topics}
 
     def _renew_producer(self, force: bool = False) -> None:
         """Replace a producer in a fatal (not fenced) state, or one whose transaction got
@@ -234,7 +229,7 @@ class KafkaIO:
         meta = self.consumer.group_metadata()
         with self._lock:
             for tp, ready in self.tracker.pop_ready().items():
-                _merge(self._held, tp, ready)
+                merge(self._held, tp, ready)
             if not self._held or not _is_stable(meta):
                 return 0
             batch, self._held = self._held, {}
@@ -257,7 +252,7 @@ class KafkaIO:
                 if left and self.tracker.owns(tp, held.epoch):
                     self._held[tp] = Held(held.epoch, left)
             for tp, held in newer.items():
-                _merge_held(self._held, tp, held)
+                merge_held(self._held, tp, held)
 
     def on_assigned(self, partitions: list[Any]) -> None:
         """Runs on kafka-python's network thread (incremental under cooperative rebalancing)."""
@@ -298,26 +293,7 @@ class KafkaIO:
             self.producer.close(timeout=timeout_s)
 
 
-def _merge(into: dict[Any, Held], tp: Any, ready: Ready[OutMessage]) -> None:
-    """Append ``ready`` (later offsets) to what is held for ``tp``."""
-    _merge_held(into, tp, Held(ready.epoch, [Entry(o, m) for o, m in ready.items]))
-
-
-def _merge_held(into: dict[Any, Held], tp: Any, held: Held) -> None:
-    current = into.get(tp)
-    if current is None or current.epoch != held.epoch:
-        into[tp] = held
-    else:
-        current.entries.extend(held.entries)
-
-
 def _is_stable(meta: Any) -> bool:
     from kafka.structs import MemberState
 
     return bool(meta.state == MemberState.STABLE)
-
-
-def transactional_id(settings: MiraSettings) -> str:
-    """The exactly-once producer id: the setting, else ``<group_id>-<hostname>``."""
-    sc = settings.scorer
-    return sc.transactional_id or f"{sc.group_id}-{socket.gethostname()}"

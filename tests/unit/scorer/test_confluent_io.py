@@ -15,7 +15,8 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from mira.settings import MiraSettings
 from scorer import confluent_clients as cc
 from scorer.committers import Delivered, TransactionStuck
-from scorer.confluent_io import ConfluentIO, consumer_config, producer_config
+from scorer.confluent_clients import consumer_config, producer_config
+from scorer.confluent_io import ConfluentIO
 from scorer.delivery import TOO_LARGE, DeliveryError, Held, OutMessage, fatal
 from scorer.offsets import OffsetTracker
 from tests.unit.scorer.test_kafka_io import FakeCommitter
