@@ -168,13 +168,7 @@ def step_filter(run: DemoRun) -> str:
     settings = _settings(run)
     repo = run.artifacts["repo"]
     manifest, _ = load_manifest(repo / MANIFEST_FILE)
-    plan = FilterPlan(
-        manifest,
-        settings.document,
-        settings.scorer.unknown_source,
-        settings.scorer.batch_size,
-        settings.engine.pre_cut_margin,
-    )
+    plan = FilterPlan.of(manifest, settings)
     out = run.workdir / "filtered"
     summary = filter_files(
         local_engine(repo, manifest, settings.engine), plan, [run.artifacts["corpus"]], out

@@ -22,7 +22,7 @@ from mira.engine.engine import Engine, score_documents
 from mira.engine.route import UnknownSource, route
 from mira.progress import bar
 from mira.reader import RawRecord, read_records
-from mira.settings import DocumentSettings
+from mira.settings import DocumentSettings, MiraSettings
 from scorer.summary import OUTPUTS, Summary
 
 
@@ -35,6 +35,18 @@ class FilterPlan:
     unknown_source: UnknownSource
     batch_size: int
     pre_cut_margin: float
+
+    @classmethod
+    def of(cls, manifest: RepositoryManifest, settings: MiraSettings) -> FilterPlan:
+        """The plan that the settings' document, scorer and engine sections make."""
+        sc = settings.scorer
+        return cls(
+            manifest,
+            settings.document,
+            sc.unknown_source,
+            sc.batch_size,
+            settings.engine.pre_cut_margin,
+        )
 
 
 class Outputs:

@@ -58,13 +58,7 @@ def filter_cmd(
         engine = local_engine(repo, manifest, settings.engine)
     except (ManifestError, FileNotFoundError, ValueError) as exc:
         fail(f"cannot load repository {repo}: {exc}", 1)
-    plan = FilterPlan(
-        manifest,
-        settings.document,
-        settings.scorer.unknown_source,
-        settings.scorer.batch_size,
-        settings.engine.pre_cut_margin,
-    )
+    plan = FilterPlan.of(manifest, settings)
     try:
         stdin = sys.stdin.buffer
         summary = filter_files(engine, plan, inputs, out, stdin)
