@@ -67,6 +67,8 @@ def _run(
             )
     finally:
         stats = writer.close()
+    if writer.fatal is not None:  # refused after the records were queued: the cause, once
+        raise writer.fatal
     summary.elapsed_s = time.monotonic() - began
     summary.sent, summary.failed = stats.delivered, stats.failed
     for error in stats.errors:

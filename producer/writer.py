@@ -62,10 +62,14 @@ class KafkaWriter:
         self.stats = DeliveryStats()
         self.queued = 0
         self._send_errors = 0
+        self.fatal: Exception | None = None  # an error every further record would meet too
         self._producer = KafkaProducer(**client, **options)
 
     def send(self, key: bytes, value: bytes) -> None:
-        """Queue one record (blocks only while the producer's buffer is full)."""
+        """Queue one record (blocks only while the producer's buffer is full); raises the first
+        fatal error (not authorized) as soon as one is known."""
+        if self.fatal is not None:
+            raise self.fatal
         size = len(value)
         try:
             future = self._producer.send(self.topic, key=key, value=value)
@@ -77,7 +81,12 @@ class KafkaWriter:
             raise future.exception  # not authorized: every further record would fail the same way
         self.queued += 1
         future.add_callback(lambda _meta: self.stats.ok(size))
-        future.add_errback(lambda exc: self.stats.fail(f"{type(exc).__name__}: {exc}"))
+        future.add_errback(self._failed)
+
+    def _failed(self, exc: Exception) -> None:
+        self.stats.fail(f"{type(exc).__name__}: {exc}")
+        if self.fatal is None and _fatal(exc):
+            self.fatal = exc
 
     def flush(self, timeout_s: float | None = None) -> None:
         self._producer.flush(timeout=timeout_s)
