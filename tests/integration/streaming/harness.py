@@ -78,7 +78,22 @@ class Scorer:
             if self.metric(name) >= at_least:
                 return
             time.sleep(0.1)
-        raise AssertionError(f"{name} < {at_least} after {timeout_s} s; log: {self.tail()}")
+        raise AssertionError(
+            f"{name} < {at_least} after {timeout_s} s; log: {self.tail()}\n{self.stacks()}"
+        )
+
+    def stacks(self) -> str:
+        """The scorer's thread stacks (py-spy, an external sampler), for a stuck process."""
+        assert self.proc is not None
+        spy = Path(sys.executable).with_name("py-spy")
+        done = subprocess.run(
+            [str(spy), "dump", "--pid", str(self.proc.pid)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        return f"py-spy dump:\n{done.stdout}{done.stderr}"
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
