@@ -22,6 +22,7 @@ from tests.integration.streaming.conftest import (  # noqa: F401 (scorer_factory
     SOURCE_GROUPS,
     THRESHOLDS,
     load_all,
+    scorer_env,
     scorer_factory,
 )
 from tests.integration.streaming.tiny_repo import build_tiny_repo
@@ -66,6 +67,24 @@ def triton_env(server: TritonServer, pki: Pki, client: str = "scorer") -> dict[s
             "MIRA_TRITON_SSL_KEY": str(pki[client].key),
         }
     return out
+
+
+def secure_scorer_env(
+    kafka: SecureKafka,
+    topics: dict[str, str],
+    manifest: Path,
+    triton: TritonServer,
+    pki: Pki,
+    user: str = "scorer",
+    delivery: str = "exactly-once",
+) -> dict[str, str]:
+    """A scorer's environment as Kafka principal ``user`` (SASL_SSL) with Triton over TLS."""
+    return {
+        **scorer_env(kafka.bootstrap, topics, manifest, triton.grpc_url, delivery),
+        "MIRA_SCORER_TRANSACTIONAL_ID": topics["txid"],
+        **kafka.env(user),
+        **triton_env(triton, pki),
+    }
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from kafka import KafkaProducer
 from mira.services.tls import Pki
 from mira.services.triton import TritonServer
 from tests.fixtures.security import SecureKafka
-from tests.integration.security.conftest import triton_env
-from tests.integration.streaming.conftest import scorer_env
+from tests.integration.security.conftest import secure_scorer_env
 from tests.integration.streaming.kafkautil import read_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -63,17 +62,8 @@ def test_hostile_documents_are_dead_lettered_and_the_rest_scored(
     producer.flush()
     producer.close()
     env = {
-        **scorer_env(
-            secure_kafka.bootstrap,
-            secure_topics,
-            secure_manifest,
-            tls_triton.grpc_url,
-            "exactly-once",
-        ),
-        "MIRA_SCORER_TRANSACTIONAL_ID": secure_topics["txid"],
+        **secure_scorer_env(secure_kafka, secure_topics, secure_manifest, tls_triton, tls_pki),
         "MIRA_DOCUMENT_MAX_BYTES": str(64 * 1024),
-        **secure_kafka.env("scorer"),
-        **triton_env(tls_triton, tls_pki),
     }
     scorer = scorer_factory(env)
     topics = [secure_topics[t] for t in ("accepted", "rejected", "dlq")]

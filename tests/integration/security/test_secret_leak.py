@@ -22,8 +22,8 @@ from mira.services.tls import Pki
 from mira.services.triton import TritonServer
 from mira.settings import load_settings
 from tests.fixtures.security import SecureKafka
-from tests.integration.security.conftest import run_mira, triton_env
-from tests.integration.streaming.conftest import SOURCES, scorer_env
+from tests.integration.security.conftest import run_mira, secure_scorer_env
+from tests.integration.streaming.conftest import SOURCES
 from tests.integration.streaming.kafkautil import make_docs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -108,10 +108,7 @@ def _score(
     scorers: Any,
 ) -> dict[str, str]:
     env = {
-        **scorer_env(secure_kafka.bootstrap, topics, manifest, triton.grpc_url, "exactly-once"),
-        "MIRA_SCORER_TRANSACTIONAL_ID": topics["txid"],
-        **secure_kafka.env(USER),
-        **triton_env(triton, pki),
+        **secure_scorer_env(secure_kafka, topics, manifest, triton, pki, user=USER),
         "MIRA_LOG_LEVEL": "DEBUG",
         "MIRA_LOG_JSON_FORMAT": "true",
     }

@@ -14,8 +14,8 @@ from kafka import KafkaProducer
 from mira.services.tls import Pki
 from mira.services.triton import TritonServer
 from tests.fixtures.security import SecureKafka
-from tests.integration.security.conftest import run_mira, triton_env
-from tests.integration.streaming.conftest import SOURCES, scorer_env
+from tests.integration.security.conftest import run_mira, secure_scorer_env
+from tests.integration.streaming.conftest import SOURCES
 from tests.integration.streaming.kafkautil import make_docs, read_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -60,14 +60,9 @@ def test_produce_and_score_over_sasl_ssl_and_triton_tls(
     tmp_path: Path,
 ) -> None:
     ids = _produce(secure_kafka, secure_topics, tmp_path)
-    env = {
-        **scorer_env(
-            secure_kafka.bootstrap, secure_topics, secure_manifest, tls_triton.grpc_url, delivery
-        ),
-        "MIRA_SCORER_TRANSACTIONAL_ID": secure_topics["txid"],
-        **secure_kafka.env("scorer"),
-        **triton_env(tls_triton, tls_pki),
-    }
+    env = secure_scorer_env(
+        secure_kafka, secure_topics, secure_manifest, tls_triton, tls_pki, delivery=delivery
+    )
     scorer = scorer_factory(env)
     out = read_all(
         secure_kafka.bootstrap,
@@ -101,18 +96,9 @@ def test_mira_score_without_acls_exits_with_one_clear_line(
 ) -> None:
     """Exactly-once: the transactional id is refused at start (at-least-once: the group is
     refused, after the scorer's 30 s wait for the input topic's metadata)."""
-    env = {
-        **scorer_env(
-            secure_kafka.bootstrap,
-            secure_topics,
-            secure_manifest,
-            tls_triton.grpc_url,
-            "exactly-once",
-        ),
-        "MIRA_SCORER_TRANSACTIONAL_ID": secure_topics["txid"],
-        **secure_kafka.env("nobody"),
-        **triton_env(tls_triton, tls_pki),
-    }
+    env = secure_scorer_env(
+        secure_kafka, secure_topics, secure_manifest, tls_triton, tls_pki, user="nobody"
+    )
     scorer = scorer_factory(env)
     assert scorer.proc is not None
     code = scorer.proc.wait(60)
