@@ -93,7 +93,16 @@ class Scorer:
             timeout=30,
             check=False,
         )
-        return f"py-spy dump:\n{done.stdout}{done.stderr}"
+        names = (
+            "mira_documents_in_total",
+            "mira_pending_documents",
+            "mira_commits_total",
+            "mira_commit_errors_total",
+            "mira_consumer_lag",
+            "mira_partitions_paused",
+        )
+        counts = {n: self.metric(n) for n in names}
+        return f"metrics: {counts}\npy-spy dump:\n{done.stdout}{done.stderr}"
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
         deadline = time.monotonic() + timeout_s
