@@ -46,6 +46,20 @@ def tokenizer_alone(manifest: Path, texts: list[str], batch: int, repeats: int =
     return 1e3 * best / len(texts)
 
 
+def tokenizer_whole(manifest: Path, texts: list[str], batch: int, n: int = 2000) -> float:
+    """CPU ms per document of the same tokenizer on the first ``n`` texts whole (truncated to
+    max_length after encoding, as ``tokenizer(texts, truncation=True)`` does): no pre-cut."""
+    from mira.engine.tokenize import BatchTokenizer
+
+    part = texts[:n]
+    cut = setup.tokenizer(manifest)
+    tok = BatchTokenizer(cut.path, cut.max_length, max(map(len, part)) + 1)
+    c0 = time.thread_time()
+    for i in range(0, len(part), batch):
+        tok.encode(part[i : i + batch])
+    return 1e3 * (time.thread_time() - c0) / len(part)
+
+
 def scorer_env(
     args: argparse.Namespace, bootstrap: str, grpc_url: str, manifest: Path, topic: str, client: str
 ) -> dict[str, str]:
@@ -67,6 +81,8 @@ def scorer_env(
     }
     if client != "kafka-python":
         env["MIRA_KAFKA_CLIENT"] = client
+    if args.compression:
+        env["MIRA_PRODUCER_COMPRESSION"] = args.compression
     return env
 
 
@@ -129,7 +145,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                         )
                         cut = setup.precut_texts(manifests[length], texts, sources, 1.3)
                         tok = tokenizer_alone(manifests[length], cut, args.batch)
-                        rows.append(row(client, length, res, tok, cut))
+                        whole = tokenizer_whole(manifests[length], texts, args.batch)
+                        rows.append(row(client, length, res, (tok, whole), cut))
                         print(json.dumps(rows[-1]), flush=True)
     finally:
         kafka.stop()
@@ -158,6 +175,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--partitions", type=int, default=3)
     ap.add_argument(
         "--delivery", default="at-least-once", choices=["at-least-once", "exactly-once"]
+    )
+    ap.add_argument(
+        "--compression",
+        choices=["lz4", "zstd", "gzip", "none"],
+        help="the scorer's output compression (default: the producer.compression setting)",
     )
     ap.add_argument("--idle-s", type=float, default=30.0)
     ap.add_argument("--repeats", type=int, default=3, help="interleaved runs per row (median)")
