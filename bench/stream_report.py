@@ -89,8 +89,9 @@ def _intro(args: argparse.Namespace, data: dict[str, Any]) -> list[str]:
         f"{args.compression or 'lz4 (default)'}; per-source pre-cut "
         "(chars/token measured on the documents, margin 1.3). CPU ms per document: total = the "
         "scorer process tree from /proc; stages = each thread's CPU split by its py-spy "
-        "samples; tokenizer alone = the same pre-cut texts, one thread, same batches (the "
-        "ratio's denominator); tokenizer on whole texts = the same tokenizer on the first 2,000 "
+        "samples; tokenizer alone = the same pre-cut texts, one thread, same batches, median of "
+        "5 passes (2 before the scorer's run, 3 after; the ratio's denominator); tokenizer on "
+        "whole texts = the same tokenizer on the first 1,000 "
         "texts uncut (what `tokenizer(texts, truncation=True)` costs without the pre-cut). "
         "Medians of "
         f"{args.repeats} interleaved runs (ratio range in brackets).",
