@@ -129,6 +129,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     ext = external_bootstrap()
     kafka = ExternalKafka(ext) if ext else KafkaBroker(work / "kafka")
     kafka.start()
+    setup.output_topics(kafka.bootstrap, args.partitions)
     rows: list[dict[str, Any]] = []
     try:
         with TritonServer(work / "repo", work / "triton") as triton:

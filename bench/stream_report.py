@@ -81,8 +81,8 @@ def _intro(args: argparse.Namespace, data: dict[str, Any]) -> list[str]:
         f"## Scorer CPU per document by stage (bench/stream.py, {stamp})",
         "",
         f"Machine: {machine()}; commit {commit()}; Kafka 4.1 (1 broker, {args.partitions} "
-        "partitions) and Triton 2.51 (near-free model with the students' I/O: the scorer's own "
-        "cost) on the same host.",
+        "partitions per topic, input and outputs) and Triton 2.51 (near-free model with the "
+        "students' I/O: the scorer's own cost) on the same host.",
         f"{data['docs']} real corpus documents ({data['mean_doc_bytes'] / 1024:.1f} KiB mean "
         f"JSON, {data['corpus']}); batch {args.batch}, max_in_flight {args.in_flight}, "
         f"tokenizer_workers {args.tokenizer_workers}, {args.delivery}, output compression "

@@ -10,6 +10,7 @@ measured on the documents, as ``mira export`` would, so the scorer pre-cuts like
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -114,6 +115,19 @@ def tokenizer(manifest: Path) -> Any:
 
     m = RepositoryManifest.model_validate_json(manifest.read_text())
     return BatchTokenizer.from_manifest(manifest.parent, m)
+
+
+def output_topics(bootstrap: str, partitions: int) -> None:
+    """The scorer's output topics with ``partitions`` partitions each (as a deployment creates
+    them; a broker's auto-created topic has one), unless they exist already."""
+    from kafka.errors import TopicAlreadyExistsError
+
+    from mira.settings import TopicSettings
+    from tests.integration.streaming.kafkautil import create_topics
+
+    t = TopicSettings()
+    with contextlib.suppress(TopicAlreadyExistsError):
+        create_topics(bootstrap, [t.accepted, t.rejected or t.dlq, t.dlq], partitions=partitions)
 
 
 def fill_topic(
