@@ -118,8 +118,8 @@ def tokenizer(manifest: Path) -> Any:
 
 
 def output_topics(bootstrap: str, partitions: int) -> None:
-    """The scorer's output topics with ``partitions`` partitions each (as a deployment creates
-    them; a broker's auto-created topic has one), unless they exist already."""
+    """The scorer's output topics with ``partitions`` partitions each, like the input (a
+    broker's auto-created topic has one), unless they exist already."""
     from kafka.errors import TopicAlreadyExistsError
 
     from mira.settings import TopicSettings
@@ -127,7 +127,8 @@ def output_topics(bootstrap: str, partitions: int) -> None:
 
     t = TopicSettings()
     with contextlib.suppress(TopicAlreadyExistsError):
-        create_topics(bootstrap, [t.accepted, t.rejected or t.dlq, t.dlq], partitions=partitions)
+        names = [n for n in dict.fromkeys((t.accepted, t.rejected, t.dlq)) if n]
+        create_topics(bootstrap, names, partitions=partitions)
 
 
 def fill_topic(

@@ -28,6 +28,7 @@ from scorer.confluent_clients import (
     producer_config,
     record,
 )
+from scorer.confluent_lag import LagGauge
 from scorer.delivery import (
     DeliveryError,
     FatalDeliveryError,
@@ -35,6 +36,7 @@ from scorer.delivery import (
     Limits,
     OutMessage,
 )
+from scorer.fencing import FenceBudget, fenced_member
 from scorer.kafka_shared import (
     OUTPUT_ENVELOPE,
     merge,
@@ -49,8 +51,6 @@ _FATAL = -150  # librdkafka's RD_KAFKA_RESP_ERR__FATAL: the client is unusable
 
 class ConfluentIO:
     def __init__(self, settings: MiraSettings, tracker: OffsetTracker[Any, OutMessage]) -> None:
-        from confluent_kafka import Consumer as RdConsumer
-
         sc = settings.scorer
         self._settings = settings
         self.tracker = tracker
@@ -61,11 +61,10 @@ class ConfluentIO:
         self._delivering = False  # a revocation served inside a delivery abandons, no nesting
         self._stash: list[Any] = []  # messages a rebalance-serving poll(0) returned
         self._graveyard: list[Producer] = []  # hung producers: never closed or touched again
-        self._start: dict[tuple[str, int], int] = {}  # where an assigned partition resumes
-        self._high: dict[tuple[str, int], int] = {}  # its high watermark when it was assigned
+        self._lag = LagGauge(lambda: self._consumer)
         self.limit = settings.document.max_bytes + OUTPUT_ENVELOPE
-        self._consumer = RdConsumer(consumer_config(settings))
-        self.consumer = Consumer(self._consumer, self._serve_events)
+        self._fences = FenceBudget(sc.fence_renewals if sc.instance_id else 0)
+        self._subscribe()
         self.producer = self._producer()
         kind = ExactlyOnceCommitter if sc.delivery == "exactly-once" else AtLeastOnceCommitter
         self.committer: AtLeastOnceCommitter | ExactlyOnceCommitter = kind(
@@ -76,13 +75,20 @@ class ConfluentIO:
             sc.delivery_timeout_s,
         )
         self.committer.renew = self._renew_producer
+        self._paused = False
+
+    def _subscribe(self) -> None:
+        """A new librdkafka consumer, subscribed with this object's rebalance callbacks."""
+        from confluent_kafka import Consumer as RdConsumer
+
+        self._consumer = RdConsumer(consumer_config(self._settings))
+        self.consumer = Consumer(self._consumer, self._serve_events)
         self._consumer.subscribe(
-            [settings.topics.input],
+            [self._settings.topics.input],
             on_assign=self._on_assign,
             on_revoke=self._on_revoke,
             on_lost=self._on_lost,
         )
-        self._paused = False
 
     def _producer(self) -> Producer:
         sc = self._settings.scorer
@@ -133,10 +139,28 @@ class ConfluentIO:
             if err is None:
                 out.append(record(msg))
             elif err.fatal() or err.code() == _FATAL:
-                raise FatalDeliveryError(f"Kafka consumer failed for good: {err.str()}")
+                self._replace_fenced(err)
+                return []  # what came with it belongs to the fenced member's assignment
             else:
                 log.warning("consumer: %s: %s", err.name(), err.str())
         return out
+
+    def _replace_fenced(self, err: Any) -> None:
+        """A static member fenced after its session expired gets a fresh consumer (within
+        ``scorer.fence_renewals``, scorer/fencing.py); its partitions' uncommitted work is
+        dropped and redone by their next owner.  Any other fatal error ends the scorer."""
+        if not (fenced_member(err) and self._fences.take()):
+            raise FatalDeliveryError(f"Kafka consumer failed for good: {err.str()}")
+        log.warning("consumer fenced (%s): replacing it with a fresh one", err.str())
+        self._forget(set(self._assigned), "fenced", 0)
+        self._closing, self._stash = True, []  # its close serves no revocation drain
+        try:
+            with contextlib.suppress(Exception):
+                self._consumer.close()
+        finally:
+            self._closing = False
+        self._subscribe()
+        self.committer.consumer = self.consumer
 
     def _serve_events(self) -> None:
         """Serve pending rebalance events (a revocation or a lost assignment) now; a message
@@ -155,21 +179,7 @@ class ConfluentIO:
         metrics.PAUSED.set(len(assigned) if paused else 0)
 
     def update_lag(self) -> None:
-        """High watermark (as last fetched) minus position; before a partition's first message
-        since its assignment, the position is where it resumes (its committed offset)."""
-        assigned = self._consumer.assignment()
-        if not assigned:
-            return
-        for tp in self._consumer.position(assigned):
-            try:
-                _, high = self._consumer.get_watermark_offsets(tp, cached=True)
-            except Exception:  # not fetched yet
-                continue
-            key = (tp.topic, tp.partition)
-            high = max(high, self._high.get(key, -1))  # the cache may predate the assignment
-            pos = tp.offset if tp.offset >= 0 else self._start.get(key, -1)
-            if pos >= 0 and high >= 0:
-                metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, high - pos))
+        self._lag.update()
 
     def commit(self, partitions: set[Any] | None = None) -> int:
         """Deliver the completed prefix of every (or the given) partition; returns messages
@@ -221,7 +231,7 @@ class ConfluentIO:
     # ------------------------------------------------------------------ rebalance callbacks
     def _on_assign(self, _consumer: Any, partitions: list[Any]) -> None:
         keys = _keys(partitions)
-        self._resume_points(partitions)
+        self._lag.assigned(partitions)
         with self._lock:
             self._assigned.update(keys)
             metrics.ASSIGNED.set(len(self._assigned))
@@ -229,21 +239,6 @@ class ConfluentIO:
             self._consumer.incremental_assign(partitions)
             self._consumer.pause(partitions)
         log.info("assigned %s", sorted(f"{tp.topic}-{tp.partition}" for tp in keys))
-
-    def _resume_points(self, partitions: list[Any]) -> None:
-        """Committed offset (else the low watermark) and current high watermark of newly
-        assigned partitions, asked from the broker: their lag before their first message
-        (librdkafka's cached watermark can be one from an earlier assignment).  A broker round
-        trip per rebalance, not per poll."""
-        if not partitions:
-            return
-        try:
-            for tp in self._consumer.committed(partitions, timeout=5.0):
-                low, high = self._consumer.get_watermark_offsets(tp, timeout=5.0)
-                self._start[(tp.topic, tp.partition)] = tp.offset if tp.offset >= 0 else low
-                self._high[(tp.topic, tp.partition)] = high
-        except Exception as exc:  # the lag of these partitions waits for their first message
-            log.debug("no resume points for the lag gauge: %s", exc)
 
     def _on_revoke(self, _consumer: Any, partitions: list[Any]) -> None:
         """Runs inside ``consume`` on this thread: finish, deliver and commit, then let go."""

@@ -25,6 +25,7 @@ from scorer.delivery import (
 )
 from scorer.kafka_shared import (
     OUTPUT_ENVELOPE,
+    describe,
     merge,
     merge_held,
     output_limits,
@@ -124,20 +125,7 @@ class KafkaIO:
         return producer
 
     def _topic_limits(self) -> dict[str, int]:
-        return output_limits(self._settings, self._describe)
-
-    def _describe(self, topics: list[str]) -> dict[str, Any]:
-        from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
-
-        admin = KafkaAdminClient(**self._settings.kafka.client_kwargs())
-        try:
-            found = admin.describe_configs(
-                [ConfigResource(ConfigResourceType.TOPIC, n) for n in topics],
-                config_filter="all",
-            ).get("topic", {})
-        finally:
-            admin.close()
-        return {n: found.get(n, {}).get("max.message.bytes", {}).get("value") for n in topics}
+        return output_limits(self._settings, lambda topics: describe(self._settings, topics))
 
     def _renew_producer(self, force: bool = False) -> None:
         """Replace a producer in a fatal (not fenced) state, or one whose transaction got
@@ -146,10 +134,8 @@ class KafkaIO:
         broken = manager is not None and manager.has_fatal_error()
         if not (force or broken):
             return
-        log.warning(
-            "replacing the producer (%s)",
-            manager.last_error if broken and manager else "transaction stuck",
-        )
+        why = manager.last_error if broken and manager else "transaction stuck"
+        log.warning("replacing the producer (%s)", why)
         with contextlib.suppress(Exception):
             self.producer.close(timeout=1)
         self.producer = self.committer.producer = self._producer()
@@ -187,7 +173,14 @@ class KafkaIO:
                 log.info("consumer group join stalled: requesting a rejoin")
                 coordinator.request_rejoin()
                 self._unstable_since = now
-        batches = self.consumer.poll(timeout_ms=timeout_ms)
+        try:
+            batches = self.consumer.poll(timeout_ms=timeout_ms)
+        except Exception as exc:  # a retriable client error (broker down): wait, never exit
+            if not getattr(exc, "retriable", False):
+                raise
+            log.warning("consumer: %s: polling again", exc)
+            time.sleep(min(timeout_ms, 1000) / 1000)
+            return []
         return [rec for recs in batches.values() for rec in recs]
 
     def set_paused(self, paused: bool) -> None:

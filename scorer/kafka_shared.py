@@ -53,3 +53,18 @@ def output_limits(
         )
         return {}
     return {n: int(v) - RECORD_OVERHEAD for n, v in values.items() if v}
+
+
+def describe(settings: MiraSettings, topics: list[str]) -> dict[str, Any]:
+    """``max.message.bytes`` of each topic as kafka-python's admin client reads it (or None)."""
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+    admin = KafkaAdminClient(**settings.kafka.client_kwargs())
+    try:
+        found = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, n) for n in topics],
+            config_filter="all",
+        ).get("topic", {})
+    finally:
+        admin.close()
+    return {n: found.get(n, {}).get("max.message.bytes", {}).get("value") for n in topics}

@@ -96,6 +96,14 @@ class ScorerSettings(Section):
     transactional_id: str | None = Field(
         None, description="Exactly-once producer id (default: <group_id>-<hostname>)."
     )
+    fence_renewals: int = Field(
+        3,
+        ge=0,
+        description="kafka.client confluent with instance_id: a "
+        "static member fenced after its session expired (a broker "
+        "outage longer than session_timeout_ms) is replaced by a fresh "
+        "consumer at most this many times in 10 minutes; then it exits.",
+    )
     instance_id: str | None = Field(
         None, description="Static group membership id (e.g. the StatefulSet pod name)."
     )

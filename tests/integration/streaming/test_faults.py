@@ -152,11 +152,14 @@ def test_broker_killed_and_restarted_on_its_data(
     topics["group"] = f"b-{delivery}-{kafka_client}"
     create_topics(bootstrap, [topics[k] for k in ("docs", *OUT)], partitions=3)
     docs = make_docs(3000, SOURCES, bad_every=89)
-    scorer = scorer_factory(
-        scorer_env(
-            bootstrap, topics, stream_manifest, stream_triton.grpc_url, delivery, kafka_client
-        )
+    env = scorer_env(
+        bootstrap, topics, stream_manifest, stream_triton.grpc_url, delivery, kafka_client
     )
+    # a restart on this data took 4-14 s: the group session and the open transaction outlive it
+    # (an outage past session_timeout_ms is test_an_outage_longer_than_the_session's case)
+    env["MIRA_SCORER_SESSION_TIMEOUT_MS"] = "45000"
+    env["MIRA_SCORER_TRANSACTION_TIMEOUT_MS"] = "60000"
+    scorer = scorer_factory(env)
     # the first half trickles in for ~7 s, so the scorer commits more than once however fast
     # it is (written at once, 1,500 documents can all fit one commit cycle)
     feeder = feeding(bootstrap, topics["docs"], docs[:1500], 100, 0.5)

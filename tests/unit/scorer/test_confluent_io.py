@@ -17,7 +17,9 @@ from scorer import confluent_clients as cc
 from scorer.committers import Delivered, TransactionStuck
 from scorer.confluent_clients import consumer_config, producer_config
 from scorer.confluent_io import ConfluentIO
+from scorer.confluent_lag import LagGauge
 from scorer.delivery import TOO_LARGE, DeliveryError, Held, OutMessage, fatal
+from scorer.fencing import FenceBudget
 from scorer.offsets import OffsetTracker
 from tests.unit.scorer.test_kafka_io import FakeCommitter
 
@@ -40,6 +42,8 @@ def _io(delivery: str = "at-least-once", drain_s: float = 1.0) -> ConfluentIO:
     io._consumer = SimpleNamespace(
         memberid=lambda: "m-1", consumer_group_metadata=lambda: "cgm", poll=lambda timeout: None
     )
+    io._lag = LagGauge(lambda: io._consumer)
+    io._fences = FenceBudget(2)
     return io
 
 

@@ -160,3 +160,24 @@ def test_a_revoked_partition_loses_its_lag_gauge() -> None:
     assert ("lagtest", "1") not in _lag_series() and ("lagtest", "0") in _lag_series()
     io.on_revoked([tps[0]], lost=True)
     assert not [k for k in _lag_series() if k[0] == "lagtest"]
+
+
+def test_an_unreachable_broker_is_waited_for_not_fatal() -> None:
+    """kafka-python 3 raises from ``poll`` while the coordinator cannot be reached (a broker
+    outage): a retriable error is an empty poll, anything else still propagates."""
+    from kafka.errors import KafkaConnectionError
+
+    io = _io()
+
+    def refused(timeout_ms: int) -> Any:
+        raise KafkaConnectionError("111 ECONNREFUSED")
+
+    io.consumer.poll = refused  # type: ignore[attr-defined]
+    assert io.poll(10) == []
+
+    def broken(timeout_ms: int) -> Any:
+        raise ValueError("a bug")
+
+    io.consumer.poll = broken  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="a bug"):
+        io.poll(10)
