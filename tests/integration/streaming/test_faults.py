@@ -129,6 +129,38 @@ def test_exactly_once_survives_repeated_kill9(
     assert kills == 3
 
 
+def broker_outage(
+    where: tuple[KafkaBroker, TritonServer, Path, Any],
+    how: tuple[str, str, float],
+    **env: str,
+) -> None:
+    """A scorer (``how``: delivery, client, seconds the broker stays down; ``env`` over the
+    usual settings) on topics of its own: the first half of 3,000 documents trickles in (~7 s, so
+    it commits more than once however fast it is), the broker is SIGKILLed, stays down, restarts
+    on its data, the second half follows; every input is accounted for."""
+    broker, triton, manifest, factory = where
+    delivery, client, down_s = how
+    name = f"b-{delivery}-{client}-{down_s:.0f}"
+    topics = {k: f"{name}.{k}" for k in ("docs", *OUT)} | {"group": name}
+    create_topics(broker.bootstrap, [topics[k] for k in ("docs", *OUT)], partitions=3)
+    base = scorer_env(broker.bootstrap, topics, manifest, triton.grpc_url, delivery, client)
+    scorer = factory(base | env)
+    docs = make_docs(3000, SOURCES, bad_every=89)
+    feeder = feeding(broker.bootstrap, topics["docs"], docs[:1500], 100, 0.5)
+    scorer.wait_for("mira_commits_total", 2, timeout_s=90)
+    feeder.join()
+    broker.kill()  # mid-run; the scorer must wait, not exit
+    time.sleep(down_s)
+    scorer.check_alive()
+    broker.start()  # same ports, same data directory
+    produce(broker.bootstrap, topics["docs"], docs[1500:])
+    out = outputs(broker.bootstrap, topics, docs, timeout_s=180)
+    scorer.check_alive()
+    assert scorer.terminate() == 0
+    out = outputs(broker.bootstrap, topics, docs, timeout_s=30)  # again, after the scorer exited
+    account(f"broker down {down_s:.0f} s, {delivery}, {client}", out, docs, "exactly" in delivery)
+
+
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[KafkaBroker]:
     broker = KafkaBroker(tmp_path / "kafka")
@@ -147,38 +179,13 @@ def test_broker_killed_and_restarted_on_its_data(
     scorer_factory: Any,
     kafka_client: str,
 ) -> None:
-    bootstrap = own_broker.bootstrap
-    topics = {k: f"b.{k}" for k in ("docs", *OUT)}
-    topics["group"] = f"b-{delivery}-{kafka_client}"
-    create_topics(bootstrap, [topics[k] for k in ("docs", *OUT)], partitions=3)
-    docs = make_docs(3000, SOURCES, bad_every=89)
-    env = scorer_env(
-        bootstrap, topics, stream_manifest, stream_triton.grpc_url, delivery, kafka_client
-    )
     # a restart on this data took 4-14 s: the group session and the open transaction outlive it
-    # (an outage past session_timeout_ms is test_an_outage_longer_than_the_session's case)
-    env["MIRA_SCORER_SESSION_TIMEOUT_MS"] = "45000"
-    env["MIRA_SCORER_TRANSACTION_TIMEOUT_MS"] = "60000"
-    scorer = scorer_factory(env)
-    # the first half trickles in for ~7 s, so the scorer commits more than once however fast
-    # it is (written at once, 1,500 documents can all fit one commit cycle)
-    feeder = feeding(bootstrap, topics["docs"], docs[:1500], 100, 0.5)
-    scorer.wait_for("mira_commits_total", 2, timeout_s=90)
-    feeder.join()
-    own_broker.kill()  # SIGKILL mid-run; the scorer must wait, not exit
-    time.sleep(5)
-    scorer.check_alive()
-    own_broker.start()  # same ports, same data directory
-    produce(bootstrap, topics["docs"], docs[1500:])
-    out = outputs(bootstrap, topics, docs, timeout_s=180)
-    scorer.check_alive()
-    assert scorer.terminate() == 0
-    out = outputs(bootstrap, topics, docs, timeout_s=30)  # again, after the scorer exited
-    account(
-        f"broker kill -9 + restart, {delivery}, {kafka_client}",
-        out,
-        docs,
-        delivery == "exactly-once",
+    # (an outage past session_timeout_ms is test_session_outage.py's case)
+    broker_outage(
+        (own_broker, stream_triton, stream_manifest, scorer_factory),
+        (delivery, kafka_client, 5.0),
+        MIRA_SCORER_SESSION_TIMEOUT_MS="45000",
+        MIRA_SCORER_TRANSACTION_TIMEOUT_MS="60000",
     )
 
 

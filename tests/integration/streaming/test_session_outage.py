@@ -9,7 +9,6 @@ by itself.  At-least-once: an exactly-once scorer whose transaction outlives
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,7 @@ import pytest
 
 from mira.services.kafka import KafkaBroker
 from mira.services.triton import TritonServer
-from tests.integration.streaming.conftest import scorer_env
-from tests.integration.streaming.kafkautil import create_topics, make_docs, produce
-from tests.integration.streaming.test_faults import OUT, SOURCES, account, feeding, outputs
+from tests.integration.streaming.test_faults import broker_outage
 from tests.integration.streaming.test_faults import own_broker as own_broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -33,24 +30,8 @@ def test_an_outage_longer_than_the_session(
     scorer_factory: Any,
     kafka_client: str,
 ) -> None:
-    bootstrap = own_broker.bootstrap
-    topics = {k: f"s.{k}" for k in ("docs", *OUT)}
-    topics["group"] = f"s-{kafka_client}"
-    create_topics(bootstrap, [topics[k] for k in ("docs", *OUT)], partitions=3)
-    docs = make_docs(2000, SOURCES, bad_every=97)
-    env = scorer_env(bootstrap, topics, stream_manifest, stream_triton.grpc_url, "at-least-once")
-    env |= {"MIRA_KAFKA_CLIENT": kafka_client, "MIRA_SCORER_SESSION_TIMEOUT_MS": str(SESSION_MS)}
-    scorer = scorer_factory(env)
-    feeder = feeding(bootstrap, topics["docs"], docs[:1000], 100, 0.3)
-    scorer.wait_for("mira_commits_total", 1, timeout_s=90)
-    feeder.join()
-    own_broker.kill()
-    time.sleep(2 * SESSION_MS / 1000)  # the client's session expires while the broker is gone
-    scorer.check_alive()
-    own_broker.start()
-    produce(bootstrap, topics["docs"], docs[1000:])
-    out = outputs(bootstrap, topics, docs, timeout_s=180)
-    scorer.check_alive()
-    assert scorer.terminate() == 0
-    out = outputs(bootstrap, topics, docs, timeout_s=30)
-    account(f"broker down past the session, {kafka_client}", out, docs, False)
+    broker_outage(
+        (own_broker, stream_triton, stream_manifest, scorer_factory),
+        ("at-least-once", kafka_client, 2 * SESSION_MS / 1000),
+        MIRA_SCORER_SESSION_TIMEOUT_MS=str(SESSION_MS),
+    )
