@@ -13,6 +13,8 @@ import threading
 import time
 from typing import Any
 
+from kafka.errors import KafkaError
+
 from mira import metrics
 from mira.settings import MiraSettings
 from scorer.committers import AtLeastOnceCommitter, Delivered, ExactlyOnceCommitter
@@ -175,8 +177,8 @@ class KafkaIO:
                 self._unstable_since = now
         try:
             batches = self.consumer.poll(timeout_ms=timeout_ms)
-        except Exception as exc:  # a retriable client error (broker down): wait, never exit
-            if not getattr(exc, "retriable", False):
+        except KafkaError as exc:  # retriable (broker down): wait, never exit; others raise
+            if not exc.retriable:
                 raise
             log.warning("consumer: %s: polling again", exc)
             time.sleep(min(timeout_ms, 1000) / 1000)
